@@ -1,0 +1,871 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "container.h"
+#include "hooks.h"
+#include "json-util.h"
+#include "process.h"
+#include "rootfs.h"
+#include "seccomp.h"
+#include "state.h"
+#include "terminal.h"
+#include "util.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+enum {
+        SYNC_GO = 1,     /* parent → child: ID maps written, cgroup joined; payload: state JSON */
+        SYNC_HOOKS,      /* child → parent: run prestart + createRuntime now */
+        SYNC_HOOKS_DONE, /* parent → child */
+        SYNC_READY,      /* child → parent: only execve is left */
+        SYNC_ERROR,      /* child → parent: error, payload: message */
+};
+
+typedef struct SyncHeader {
+        int type;
+        int error;
+} SyncHeader;
+
+#define SYNC_MAX (64 * 1024)
+
+typedef struct Container {
+        const CreateOptions *opts;
+        OciConfig *config;
+        char *bundle;
+        char *rootfs;
+        int rootfs_fd;
+        int state_fd;
+        Cgroup *cgroup;
+        SeccompFilter *seccomp;
+        int console_fd;
+        int fifo_fd;
+        int dev_null_fd;
+        int sync[2];
+        int ns_fds[8];
+        int ns_types[8];
+        size_t n_ns_fds;
+        pid_t parent;
+        char *state_json; /* for hooks on the container side */
+} Container;
+
+static int sync_send(int fd, int type, int error, const char *payload)
+{
+        size_t n = payload ? strlen(payload) : 0;
+        char buf[SYNC_MAX];
+        SyncHeader h = { type, error };
+        if (n > sizeof(buf) - sizeof(h))
+                n = sizeof(buf) - sizeof(h);
+        memcpy(buf, &h, sizeof(h));
+        if (n)
+                memcpy(buf + sizeof(h), payload, n);
+        ssize_t k;
+        do
+                k = send(fd, buf, sizeof(h) + n, MSG_NOSIGNAL);
+        while (k < 0 && errno == EINTR);
+        return k < 0 ? negative_errno() : 0;
+}
+
+/* Returns the message type, 0 on EOF. *ret_payload is NUL-terminated (or NULL). */
+static int sync_recv(int fd, int *ret_error, char **ret_payload)
+{
+        char *buf = malloc(SYNC_MAX + 1);
+        SyncHeader h;
+        ssize_t k;
+        if (!buf)
+                return -ENOMEM;
+        do
+                k = recv(fd, buf, SYNC_MAX, 0);
+        while (k < 0 && errno == EINTR);
+        if (k < 0) {
+                free(buf);
+                return negative_errno();
+        }
+        if (k == 0) {
+                free(buf);
+                return 0;
+        }
+        if ((size_t)k < sizeof(h)) {
+                free(buf);
+                return -EBADMSG;
+        }
+        memcpy(&h, buf, sizeof(h));
+        buf[k] = 0;
+        if (ret_error)
+                *ret_error = h.error;
+        if (ret_payload) {
+                memmove(buf, buf + sizeof(h), (size_t)k - sizeof(h) + 1);
+                *ret_payload = buf;
+        } else
+                free(buf);
+        return h.type;
+}
+
+/* ---- container side ---- */
+
+static int open_dev_null(int *ret);
+
+_noreturn_ static void child_fail(Container *c, int r, const char *what)
+{
+        char msg[PATH_MAX + 256];
+        snprintf(msg, sizeof(msg), "%s: %s", what, strerror(-r > 0 ? -r : EIO));
+        if (c->sync[1] >= 0)
+                (void)sync_send(c->sync[1], SYNC_ERROR, r, msg);
+        else
+                fprintf(stderr, "ctr-exec: %s\n", msg);
+        _exit(127);
+}
+
+static int join_namespaces(Container *c, bool user)
+{
+        for (size_t i = 0; i < c->n_ns_fds; i++) {
+                if ((c->ns_types[i] == CLONE_NEWUSER) != user)
+                        continue;
+                if (setns(c->ns_fds[i], c->ns_types[i]) < 0)
+                        return negative_errno();
+                c->ns_fds[i] = safe_close(c->ns_fds[i]);
+        }
+        return 0;
+}
+
+static int write_sysctls(const OciConfig *config)
+{
+        if (!config->n_sysctls)
+                return 0;
+        /* /proc is the procfs we mounted; check it, and never cross into another mount below
+         * /proc/sys (a bind over a sysctl file would redirect the write). */
+        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+        _cleanup_close_ int sys = (int)syscall(SYS_openat2, AT_FDCWD, "/proc/sys", &how, sizeof(how));
+        struct statfs sf;
+        if (sys < 0)
+                return negative_errno();
+        if (fstatfs(sys, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+                return -EXDEV;
+        for (size_t i = 0; i < config->n_sysctls; i++) {
+                char path[PATH_MAX];
+                snprintf(path, sizeof(path), "%s", config->sysctls[i].key);
+                for (char *p = path; *p; p++)
+                        if (*p == '.')
+                                *p = '/';
+                how.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
+                how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
+                _cleanup_close_ int fd = (int)syscall(SYS_openat2, sys, path, &how, sizeof(how));
+                if (fd < 0)
+                        return negative_errno();
+                if (write(fd, config->sysctls[i].value, strlen(config->sysctls[i].value)) < 0)
+                        return negative_errno();
+        }
+        return 0;
+}
+
+static void reset_signals(void)
+{
+        sigset_t all;
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        for (int s = 1; s < _NSIG; s++)
+                if (s != SIGKILL && s != SIGSTOP)
+                        (void)sigaction(s, &sa, NULL);
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static bool setgroups_allowed(void)
+{
+        char buf[16] = "";
+        int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return true;
+        ssize_t k = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        return !(k > 0 && startswith(buf, "deny"));
+}
+
+/* The last steps, shared by create and exec: from here on only the process config matters. */
+_noreturn_ void finalize_and_exec(const OciProcess *p, const char *exe, SeccompFilter *seccomp,
+                                         unsigned preserve_fds, bool terminal_done, int report_fd)
+{
+        int r;
+        const char *what = "";
+#define FAIL(step)                                                                                            \
+        do {                                                                                                  \
+                what = step;                                                                                  \
+                goto fail;                                                                                    \
+        } while (0)
+
+        if ((r = process_apply_rlimits(p)) < 0)
+                FAIL(process_last_step());
+        if ((r = process_apply_scheduling(p)) < 0)
+                FAIL(process_last_step());
+        /* Nothing of ours may reach the payload, and no leaked directory fd may serve as a
+         * way out (cwd=/proc/self/fd/N): close every fd but stdio, the preserved ones and the
+         * error pipe (close-on-exec) before anything else. */
+        r = close_fds_from(3 + (int)preserve_fds, report_fd);
+        if (r < 0)
+                FAIL("closing file descriptors");
+        /* A new session: the payload can never push keystrokes into the caller's terminal. */
+        if (!terminal_done && setsid() < 0 && errno != EPERM)
+                FAIL("setsid");
+        if (chdir(p->cwd) < 0) {
+                r = negative_errno();
+                if (r != -EACCES)
+                        FAIL("changing to the working directory");
+        }
+        if ((r = process_apply_user_and_caps(p, setgroups_allowed())) < 0)
+                FAIL(process_last_step());
+        if (chdir(p->cwd) < 0) {
+                r = negative_errno();
+                FAIL("changing to the working directory");
+        }
+        {
+                /* A cwd reached through a leaked fd would point outside the container. */
+                char cwd[PATH_MAX];
+                if (!getcwd(cwd, sizeof(cwd)) || cwd[0] != '/') {
+                        r = -EPERM;
+                        FAIL("the working directory is outside the container");
+                }
+        }
+        if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+                r = negative_errno();
+                FAIL("setting no_new_privs");
+        }
+        reset_signals();
+        if (seccomp) {
+                int notify = -EBADF;
+                r = seccomp_filter_load(seccomp, &notify);
+                if (r < 0)
+                        FAIL("loading the seccomp filter");
+                safe_close(notify);
+        }
+        execve(exe, p->args, p->env ?: (char *[]){ NULL });
+        r = negative_errno();
+        what = "executing the payload";
+fail:
+        if (report_fd >= 0) {
+                char msg[512];
+                snprintf(msg, sizeof(msg), "%s: %s", what, strerror(-r));
+                (void)!write(report_fd, msg, strlen(msg));
+        } else
+                fprintf(stderr, "ctr-exec: %s: %s\n", what, strerror(-r));
+        _exit(127);
+#undef FAIL
+}
+
+_noreturn_ static void child_main(Container *c)
+{
+        const OciConfig *config = c->config;
+        const OciProcess *p = config->process;
+        char exe[PATH_MAX];
+        char *payload = NULL;
+        int r, error = 0;
+
+        /* If the runtime dies during setup, so do we: nothing half-made survives it. (Had it
+         * died before this line, the sync socket below reads EOF.) */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+                _exit(127);
+        /* Keep /proc/self/exe (our binary) out of reach of the container until execve. */
+        (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        c->sync[0] = safe_close(c->sync[0]);
+        c->state_fd = safe_close(c->state_fd);
+
+        r = sync_recv(c->sync[1], &error, &payload);
+        if (r != SYNC_GO)
+                _exit(127);
+        c->state_json = payload;
+
+        if ((r = join_namespaces(c, false)) < 0)
+                child_fail(c, r, "joining namespaces");
+        if ((r = join_namespaces(c, true)) < 0)
+                child_fail(c, r, "joining the user namespace");
+        if (oci_config_has_namespace(config, CLONE_NEWUSER)) {
+                if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                        child_fail(c, negative_errno(), "becoming root in the user namespace");
+        }
+        const OciNamespace *cgns = oci_config_namespace(config, CLONE_NEWCGROUP);
+        if (cgns && !cgns->path && unshare(CLONE_NEWCGROUP) < 0)
+                child_fail(c, negative_errno(), "creating the cgroup namespace");
+
+        /* fds opened before the clone point into the runtime's mount namespace, where nothing
+         * can be mounted from here: reopen them in ours. */
+        safe_close(c->rootfs_fd);
+        c->rootfs_fd = open(c->rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (c->rootfs_fd < 0)
+                child_fail(c, negative_errno(), "opening the rootfs");
+        safe_close(c->dev_null_fd);
+        if ((r = open_dev_null(&c->dev_null_fd)) < 0)
+                child_fail(c, r, "/dev/null is not the null device");
+
+        RootfsContext rc = {
+                .config = config,
+                .rootfs = c->rootfs,
+                .rootfs_fd = c->rootfs_fd,
+                .userns = oci_config_has_namespace(config, CLONE_NEWUSER),
+                .cgroup = c->cgroup,
+                .dev_null_fd = c->dev_null_fd,
+        };
+        if ((r = rootfs_prepare(&rc)) < 0 || (r = rootfs_mount_all(&rc)) < 0 || (r = rootfs_setup_dev(&rc)) < 0)
+                child_fail(c, r, rootfs_last_step());
+
+        if (config->hostname && oci_config_has_namespace(config, CLONE_NEWUTS) &&
+            sethostname(config->hostname, strlen(config->hostname)) < 0)
+                child_fail(c, negative_errno(), "setting the hostname");
+        if (config->domainname && oci_config_has_namespace(config, CLONE_NEWUTS) &&
+            setdomainname(config->domainname, strlen(config->domainname)) < 0)
+                child_fail(c, negative_errno(), "setting the domainname");
+
+        if (config->n_hooks[OCI_HOOK_PRESTART] || config->n_hooks[OCI_HOOK_CREATE_RUNTIME]) {
+                if ((r = sync_send(c->sync[1], SYNC_HOOKS, 0, NULL)) < 0)
+                        child_fail(c, r, "synchronizing with the runtime");
+                r = sync_recv(c->sync[1], NULL, NULL);
+                if (r != SYNC_HOOKS_DONE)
+                        _exit(127);
+        }
+        if (config->n_hooks[OCI_HOOK_CREATE_CONTAINER]) {
+                _cleanup_free_ char *herr = NULL;
+                r = hooks_run(config->hooks[OCI_HOOK_CREATE_CONTAINER], config->n_hooks[OCI_HOOK_CREATE_CONTAINER],
+                              "createContainer", c->state_json, &herr);
+                if (r < 0)
+                        child_fail(c, r, herr ?: "createContainer hook");
+        }
+
+        if ((r = rootfs_pivot(&rc, c->opts->no_pivot)) < 0)
+                child_fail(c, r, rootfs_last_step());
+        c->rootfs_fd = rc.rootfs_fd;
+
+        if (p->terminal) {
+                if ((r = terminal_setup(c->console_fd, p->console_height, p->console_width, true)) < 0)
+                        child_fail(c, r, "setting up the console");
+        }
+        c->console_fd = safe_close(c->console_fd);
+
+        if ((r = rootfs_finalize(&rc)) < 0)
+                child_fail(c, r, rootfs_last_step());
+        c->dev_null_fd = safe_close(c->dev_null_fd);
+        c->rootfs_fd = safe_close(c->rootfs_fd);
+
+        if ((r = write_sysctls(config)) < 0)
+                child_fail(c, r, "writing sysctls");
+        if (config->has_personality && personality(config->personality) < 0)
+                child_fail(c, negative_errno(), "setting the personality");
+        if (!c->opts->no_new_keyring) {
+                /* A fresh session keyring: the host's keys are not the container's. */
+                (void)syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, NULL);
+        }
+
+        if ((r = process_find_executable(p, exe, sizeof(exe))) < 0) {
+                char msg[PATH_MAX + 64];
+                snprintf(msg, sizeof(msg), "executable file '%s' not found in $PATH", p->args[0]);
+                child_fail(c, r, msg);
+        }
+
+        /* Setup is done: from now on the runtime may exit without taking us along. */
+        (void)prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+        if ((r = sync_send(c->sync[1], SYNC_READY, 0, NULL)) < 0)
+                _exit(127);
+        c->sync[1] = safe_close(c->sync[1]);
+
+        /* Wait for 'start'. */
+        char b;
+        ssize_t k;
+        do
+                k = read(c->fifo_fd, &b, 1);
+        while (k < 0 && errno == EINTR);
+        if (k != 1)
+                _exit(127);
+        c->fifo_fd = safe_close(c->fifo_fd);
+
+        if (config->n_hooks[OCI_HOOK_START_CONTAINER]) {
+                _cleanup_free_ char *herr = NULL;
+                r = hooks_run(config->hooks[OCI_HOOK_START_CONTAINER], config->n_hooks[OCI_HOOK_START_CONTAINER],
+                              "startContainer", c->state_json, &herr);
+                if (r < 0) {
+                        fprintf(stderr, "ctr-exec: %s\n", herr ?: "startContainer hook failed");
+                        _exit(127);
+                }
+        }
+        finalize_and_exec(p, exe, c->seccomp, c->opts->preserve_fds, p->terminal, -EBADF);
+}
+
+/* ---- runtime side ---- */
+
+static int write_id_map(pid_t pid, const char *file, const OciIdMapping *m, size_t n)
+{
+        char path[64], buf[4096];
+        size_t off = 0;
+        snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+        for (size_t i = 0; i < n; i++) {
+                int k = snprintf(buf + off, sizeof(buf) - off, "%u %u %u\n", m[i].container_id, m[i].host_id,
+                                 m[i].size);
+                if (k < 0 || (size_t)k >= sizeof(buf) - off)
+                        return -E2BIG;
+                off += (size_t)k;
+        }
+        return write_string_at(AT_FDCWD, path, buf);
+}
+
+static void now_rfc3339(char *buf, size_t size)
+{
+        struct timespec ts;
+        struct tm tm;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
+}
+
+static int open_dev_null(int *ret)
+{
+        struct stat st;
+        int fd = open("/dev/null", O_PATH | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return negative_errno();
+        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+                close(fd);
+                return -ENODEV;
+        }
+        *ret = fd;
+        return 0;
+}
+
+static char *state_json_for_hooks(const ContainerState *s, ContainerStatus st)
+{
+        _cleanup_json_ json_t *j = state_to_oci_json(s, st);
+        return j ? json_dumps(j, JSON_COMPACT) : NULL;
+}
+
+static int seterr(char **err, int r, const char *fmt, ...) _printf_(3, 4);
+static int seterr(char **err, int r, const char *fmt, ...)
+{
+        va_list ap;
+        if (err && !*err) {
+                va_start(ap, fmt);
+                if (vasprintf(err, fmt, ap) < 0)
+                        *err = NULL;
+                va_end(ap);
+        }
+        return r < 0 ? r : -EIO;
+}
+
+static int cleanup_container(const char *root, const char *id, ContainerState *s)
+{
+        Cgroup *cg = NULL;
+        int r = 0;
+
+        if (s && state_pid_alive(s))
+                (void)kill(s->pid, SIGKILL);
+        if (s && s->cgroup && cgroup_from_json(s->cgroup, &cg) >= 0) {
+                (void)cgroup_kill_all(cg, SIGKILL);
+                r = cgroup_destroy(cg);
+                cgroup_free(cg);
+        }
+        int k = state_dir_remove(root, id);
+        return r < 0 ? r : k;
+}
+
+int container_cleanup_stale(const char *root, const char *id)
+{
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_container_state_ ContainerState *s = NULL;
+        int r = state_dir_open(root, id, &fd);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        (void)state_load(fd, &s);
+        return cleanup_container(root, id, s);
+}
+
+static bool is_stale(const char *root, const char *id)
+{
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_container_state_ ContainerState *s = NULL;
+        if (state_dir_open(root, id, &fd) < 0)
+                return false;
+        if (state_load(fd, &s) < 0)
+                return true; /* killed before the first state was written */
+        return s->creating;
+}
+
+static void container_done(Container *c)
+{
+        oci_config_free(c->config);
+        free(c->bundle);
+        free(c->rootfs);
+        safe_close(c->rootfs_fd);
+        safe_close(c->state_fd);
+        cgroup_free(c->cgroup);
+        seccomp_filter_free(c->seccomp);
+        safe_close(c->console_fd);
+        safe_close(c->fifo_fd);
+        safe_close(c->dev_null_fd);
+        close_pair(c->sync);
+        for (size_t i = 0; i < c->n_ns_fds; i++)
+                safe_close(c->ns_fds[i]);
+}
+
+int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
+{
+        Container c = {
+                .opts = o,
+                .rootfs_fd = -EBADF,
+                .state_fd = -EBADF,
+                .console_fd = -EBADF,
+                .fifo_fd = -EBADF,
+                .dev_null_fd = -EBADF,
+                .sync = { -EBADF, -EBADF },
+        };
+        ContainerState st = { 0 };
+        char created[64], path[PATH_MAX];
+        _cleanup_close_ int own_pidns = -EBADF, own_timens = -EBADF, state_dir = -EBADF;
+        bool state_made = false;
+        pid_t pid = 0;
+        int r;
+
+        c.bundle = realpath(o->bundle, NULL);
+        if (!c.bundle) {
+                r = seterr(err, negative_errno(), "bundle '%s': %s", o->bundle, strerror(errno));
+                goto fail;
+        }
+        r = oci_config_load(c.bundle, &c.config, err);
+        if (r < 0)
+                goto fail;
+        STRV_FOREACH(w, c.config->warnings)
+        fprintf(stderr, "warning: %s\n", *w);
+        if (!c.config->process) {
+                r = seterr(err, -EINVAL, "%s/config.json: process: required to create a container", c.bundle);
+                goto fail;
+        }
+        if (!c.config->root_path) {
+                r = seterr(err, -EINVAL, "%s/config.json: root: required on Linux", c.bundle);
+                goto fail;
+        }
+        const OciNamespace *mntns = oci_config_namespace(c.config, CLONE_NEWNS);
+        if (!mntns || mntns->path) {
+                r = seterr(err, -EINVAL, "%s/config.json: linux.namespaces: a new mount namespace is required",
+                           c.bundle);
+                goto fail;
+        }
+        if (c.config->root_path[0] == '/')
+                c.rootfs = realpath(c.config->root_path, NULL);
+        else {
+                snprintf(path, sizeof(path), "%s/%s", c.bundle, c.config->root_path);
+                c.rootfs = realpath(path, NULL);
+        }
+        if (!c.rootfs) {
+                r = seterr(err, negative_errno(), "root.path '%s': %s", c.config->root_path, strerror(errno));
+                goto fail;
+        }
+        c.rootfs_fd = open(c.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (c.rootfs_fd < 0) {
+                r = seterr(err, negative_errno(), "root.path '%s': %s", c.rootfs, strerror(errno));
+                goto fail;
+        }
+        if (c.config->process->terminal && !o->console_socket && !o->foreground) {
+                r = seterr(err, -EINVAL, "process.terminal is true: --console-socket is required");
+                goto fail;
+        }
+
+        r = state_dir_create(o->root, o->id, &c.state_fd);
+        if (r == -EEXIST && is_stale(o->root, o->id)) {
+                (void)container_cleanup_stale(o->root, o->id);
+                r = state_dir_create(o->root, o->id, &c.state_fd);
+        }
+        if (r == -EEXIST) {
+                r = seterr(err, r, "container '%s' already exists", o->id);
+                goto fail;
+        }
+        if (r < 0) {
+                r = seterr(err, r, "creating state directory in '%s': %s", o->root, strerror(-r));
+                goto fail;
+        }
+        state_made = true;
+        state_dir = openat(c.state_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (state_dir < 0) {
+                r = seterr(err, negative_errno(), "opening state directory: %m");
+                goto fail;
+        }
+
+        now_rfc3339(created, sizeof(created));
+        st.id = (char *)o->id;
+        st.bundle = c.bundle;
+        st.rootfs = c.rootfs;
+        st.created = created;
+        st.owner = geteuid();
+        st.creating = true;
+        st.annotations = c.config->annotations;
+
+        r = cgroup_new(c.config->cgroups_path, o->id, &c.cgroup);
+        if (r < 0) {
+                r = seterr(err, r, "linux.cgroupsPath '%s': %s", strempty(c.config->cgroups_path), strerror(-r));
+                goto fail;
+        }
+        st.cgroup = cgroup_to_json(c.cgroup);
+        /* Saved before anything exists, so a cleanup after a crash knows what to remove. */
+        r = state_save(c.state_fd, &st);
+        if (r < 0) {
+                r = seterr(err, r, "saving state: %s", strerror(-r));
+                goto fail;
+        }
+        /* The validated config, for exec, delete (poststop hooks) and update. */
+        {
+                _cleanup_free_ char *data = NULL;
+                size_t size;
+                snprintf(path, sizeof(path), "%s/config.json", c.bundle);
+                r = read_full_file(path, 16 * 1024 * 1024, &data, &size);
+                if (r >= 0)
+                        r = write_file_atomic(state_dir, "config.json", data, size, 0600);
+                if (r < 0) {
+                        r = seterr(err, r, "saving config: %s", strerror(-r));
+                        goto fail;
+                }
+        }
+        r = cgroup_create(c.cgroup);
+        if (r < 0) {
+                r = seterr(err, r, "creating cgroup: %s", strerror(-r));
+                goto fail;
+        }
+        if (c.config->resources) {
+                r = cgroup_apply(c.cgroup, c.config->resources);
+                if (r < 0) {
+                        r = seterr(err, r, "applying linux.resources: %s: %s", cgroup_last_error_path(),
+                                   strerror(-r));
+                        goto fail;
+                }
+        }
+        if (c.config->seccomp) {
+                r = seccomp_filter_build(c.config->seccomp, &c.seccomp, err);
+                if (r < 0)
+                        goto fail;
+        }
+        if (c.config->process->terminal) {
+                if (o->console_socket) {
+                        r = console_socket_connect(o->console_socket, &c.console_fd);
+                        if (r < 0) {
+                                r = seterr(err, r, "console socket '%s': %s", o->console_socket, strerror(-r));
+                                goto fail;
+                        }
+                } else {
+                        int sp[2];
+                        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
+                                r = seterr(err, negative_errno(), "socketpair: %m");
+                                goto fail;
+                        }
+                        c.console_fd = sp[1];
+                        o->console_fd_out = sp[0];
+                }
+        }
+        if (mkfifoat(state_dir, "exec.fifo", 0600) < 0) {
+                r = seterr(err, negative_errno(), "creating exec fifo: %m");
+                goto fail;
+        }
+        /* O_RDWR never blocks on a FIFO; the container blocks in read() until 'start' writes. */
+        c.fifo_fd = openat(state_dir, "exec.fifo", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (c.fifo_fd < 0) {
+                r = seterr(err, negative_errno(), "opening exec fifo: %m");
+                goto fail;
+        }
+        r = open_dev_null(&c.dev_null_fd);
+        if (r < 0) {
+                r = seterr(err, r, "/dev/null is not the null device");
+                goto fail;
+        }
+
+        /* Namespaces to join by path, opened now so a bad path fails here with its name. */
+        int clone_flags = 0;
+        for (size_t i = 0; i < c.config->n_namespaces; i++) {
+                const OciNamespace *ns = &c.config->namespaces[i];
+                if (!ns->path) {
+                        if (ns->type != CLONE_NEWCGROUP && ns->type != CLONE_NEWTIME)
+                                clone_flags |= ns->type;
+                        continue;
+                }
+                int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0) {
+                        r = seterr(err, negative_errno(), "linux.namespaces[%zu].path '%s': %m", i, ns->path);
+                        goto fail;
+                }
+                if (ns->type == CLONE_NEWPID) {
+                        /* pid namespaces apply to children: enter it before the clone */
+                        own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+                        if (setns(fd, CLONE_NEWPID) < 0) {
+                                r = seterr(err, negative_errno(), "joining pid namespace '%s': %m", ns->path);
+                                close(fd);
+                                goto fail;
+                        }
+                        close(fd);
+                        continue;
+                }
+                c.ns_fds[c.n_ns_fds] = fd;
+                c.ns_types[c.n_ns_fds++] = ns->type;
+        }
+        const OciNamespace *timens = oci_config_namespace(c.config, CLONE_NEWTIME);
+        if (timens && !timens->path) {
+                own_timens = open("/proc/self/ns/time", O_RDONLY | O_CLOEXEC);
+                if (unshare(CLONE_NEWTIME) < 0) {
+                        r = seterr(err, negative_errno(), "creating time namespace: %m");
+                        goto fail;
+                }
+                for (size_t i = 0; i < c.config->n_time_offsets; i++) {
+                        char line[128];
+                        snprintf(line, sizeof(line), "%s %lld %u", c.config->time_offsets[i].clock == CLOCK_MONOTONIC ? "monotonic" : "boottime",
+                                 (long long)c.config->time_offsets[i].secs, c.config->time_offsets[i].nanosecs);
+                        r = write_string_at(AT_FDCWD, "/proc/self/timens_offsets", line);
+                        if (r < 0) {
+                                r = seterr(err, r, "linux.timeOffsets: %s", strerror(-r));
+                                goto fail;
+                        }
+                }
+        }
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c.sync) < 0) {
+                r = seterr(err, negative_errno(), "socketpair: %m");
+                goto fail;
+        }
+        c.parent = getpid();
+        pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+        if (pid < 0) {
+                r = seterr(err, negative_errno(), "clone: %m");
+                pid = 0;
+                goto fail;
+        }
+        if (pid == 0)
+                child_main(&c);
+
+        if (own_pidns >= 0)
+                (void)setns(own_pidns, CLONE_NEWPID);
+        if (own_timens >= 0)
+                (void)setns(own_timens, CLONE_NEWTIME);
+        c.sync[1] = safe_close(c.sync[1]);
+        /* Only the container holds the fifo now: if it dies, 'start' sees no reader. */
+        c.fifo_fd = safe_close(c.fifo_fd);
+        c.console_fd = safe_close(c.console_fd);
+
+        st.pid = pid;
+        (void)pid_start_time(pid, &st.start_time);
+        r = state_save(c.state_fd, &st);
+        if (r < 0) {
+                r = seterr(err, r, "saving state: %s", strerror(-r));
+                goto fail;
+        }
+        const OciNamespace *userns = oci_config_namespace(c.config, CLONE_NEWUSER);
+        if (userns && !userns->path) {
+                r = write_id_map(pid, "uid_map", c.config->uid_mappings, c.config->n_uid_mappings);
+                if (r >= 0)
+                        r = write_id_map(pid, "gid_map", c.config->gid_mappings, c.config->n_gid_mappings);
+                if (r < 0) {
+                        r = seterr(err, r, "writing ID mappings: %s", strerror(-r));
+                        goto fail;
+                }
+        }
+        if (c.config->process->has_oom_score_adj) {
+                char p[64], v[16];
+                snprintf(p, sizeof(p), "/proc/%d/oom_score_adj", (int)pid);
+                snprintf(v, sizeof(v), "%d", c.config->process->oom_score_adj);
+                r = write_string_at(AT_FDCWD, p, v);
+                if (r < 0) {
+                        r = seterr(err, r, "process.oomScoreAdj %d: %s", c.config->process->oom_score_adj,
+                                   strerror(-r));
+                        goto fail;
+                }
+        }
+        r = cgroup_enter(c.cgroup, pid);
+        if (r < 0) {
+                r = seterr(err, r, "moving the container into its cgroup: %s", strerror(-r));
+                goto fail;
+        }
+        {
+                _cleanup_free_ char *sj = state_json_for_hooks(&st, STATUS_CREATING);
+                r = sync_send(c.sync[0], SYNC_GO, 0, sj);
+                if (r < 0) {
+                        r = seterr(err, r, "container init died during setup");
+                        goto fail;
+                }
+        }
+        for (;;) {
+                _cleanup_free_ char *msg = NULL;
+                int error = 0;
+                r = sync_recv(c.sync[0], &error, &msg);
+                if (r == SYNC_READY)
+                        break;
+                if (r == SYNC_HOOKS) {
+                        _cleanup_free_ char *sj = state_json_for_hooks(&st, STATUS_CREATING);
+                        r = hooks_run(c.config->hooks[OCI_HOOK_PRESTART], c.config->n_hooks[OCI_HOOK_PRESTART],
+                                      "prestart", sj, err);
+                        if (r >= 0)
+                                r = hooks_run(c.config->hooks[OCI_HOOK_CREATE_RUNTIME],
+                                              c.config->n_hooks[OCI_HOOK_CREATE_RUNTIME], "createRuntime", sj, err);
+                        if (r < 0)
+                                goto fail;
+                        r = sync_send(c.sync[0], SYNC_HOOKS_DONE, 0, NULL);
+                        if (r < 0)
+                                goto fail;
+                        continue;
+                }
+                if (r == SYNC_ERROR) {
+                        r = seterr(err, error, "%s", msg ?: "container setup failed");
+                        goto fail;
+                }
+                r = seterr(err, r < 0 ? r : -ECHILD, "container init exited during setup");
+                goto fail;
+        }
+
+        st.creating = false;
+        r = state_save(c.state_fd, &st);
+        if (r < 0) {
+                r = seterr(err, r, "saving state: %s", strerror(-r));
+                goto fail;
+        }
+        if (o->pid_file) {
+                r = write_pid_file(o->pid_file, pid);
+                if (r < 0) {
+                        r = seterr(err, r, "writing pid file '%s': %s", o->pid_file, strerror(-r));
+                        goto fail;
+                }
+        }
+        if (st.cgroup)
+                json_decref(st.cgroup);
+        container_done(&c);
+        *ret_pid = pid;
+        return 0;
+
+fail:
+        if (pid > 0) {
+                kill(pid, SIGKILL);
+                (void)wait_for_pid(pid, NULL);
+        }
+        if (c.cgroup)
+                (void)cgroup_destroy(c.cgroup);
+        if (state_made)
+                (void)state_dir_remove(o->root, o->id);
+        if (o->console_fd_out >= 0 && !o->console_socket && c.config && c.config->process &&
+            c.config->process->terminal) {
+                safe_close(o->console_fd_out);
+                o->console_fd_out = -EBADF;
+        }
+        if (st.cgroup)
+                json_decref(st.cgroup);
+        container_done(&c);
+        if (err && !*err)
+                seterr(err, r, "%s", strerror(-r));
+        return r;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "macro.h"
+#include "oci-config.h"
+
+typedef struct CreateOptions {
+        const char *root; /* state root, e.g. /run/ctrctl */
+        const char *id;
+        const char *bundle;
+        const char *pid_file;
+        const char *console_socket;
+        bool no_pivot;
+        bool no_new_keyring;
+        unsigned preserve_fds;
+        /* 'run' in the foreground: the caller stays the parent of the container's init, may
+         * proxy its terminal, and needs no console socket. */
+        bool foreground;
+        int console_fd_out; /* foreground + terminal: receives the pty master */
+} CreateOptions;
+
+/* create: set up the container up to the point where only execve of the payload is left,
+ * leaving it blocked on its exec fifo. On failure nothing is left: no process, cgroup, state
+ * directory. *err gets a message for the user. */
+int container_create(CreateOptions *o, pid_t *ret_pid, char **err);
+
+/* Clean up what a create killed mid-way left behind (state says "creating"). */
+int container_cleanup_stale(const char *root, const char *id);
+
+/* start: let the created container exec its payload, then run poststart hooks. */
+int container_start(const char *root, const char *id, char **err);
+
+typedef struct ExecOptions {
+        const char *root;
+        const char *id;
+        const char *pid_file;
+        const char *console_socket;
+        bool detach;
+        unsigned preserve_fds;
+        bool tty_proxy; /* no console socket: proxy the pty on our own stdio */
+} ExecOptions;
+
+/* exec: run process (args already filled) in the container's namespaces and cgroup. In the
+ * foreground, returns the process' exit status (128+N for a signal). */
+int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, char **err);
+
+/* delete: remove state, cgroup, run poststop hooks. force kills a running container first. */
+int container_delete(const char *root, const char *id, bool force, char **err);
+
+/* Forward catchable signals to pid until it exits; return its exit status (128+N for a
+ * signal). proxy_fd >= 0: copy between our stdio and this pty master meanwhile. */
+int container_wait_forwarding(pid_t pid, int proxy_fd);
+
+/* Shared by create and exec: rlimits, session, cwd, user and capabilities, no_new_privs, fds,
+ * seccomp, execve. Errors go to report_fd (if >= 0) or stderr; never returns. */
+struct SeccompFilter;
+_noreturn_ void finalize_and_exec(const OciProcess *p, const char *exe, struct SeccompFilter *seccomp,
+                                  unsigned preserve_fds, bool terminal_done, int report_fd);

@@ -1,0 +1,631 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "rootfs.h"
+#include "util.h"
+
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+
+static char last_step[PATH_MAX + 64];
+
+const char *rootfs_last_step(void)
+{
+        return last_step;
+}
+
+#define STEP(...) snprintf(last_step, sizeof(last_step), __VA_ARGS__)
+
+static int openat2_in(int dirfd, const char *path, int flags, uint64_t resolve)
+{
+        struct open_how how = {
+                .flags = (uint64_t)flags | O_CLOEXEC,
+                .resolve = resolve,
+        };
+        int fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+        return fd < 0 ? negative_errno() : fd;
+}
+
+static const char *skip_slashes(const char *p)
+{
+        while (*p == '/')
+                p++;
+        return p;
+}
+
+int rootfs_open_in_root(int rootfs_fd, const char *path, bool mkdirs, bool create_file, int *ret_fd)
+{
+        const uint64_t resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        const char *rel = skip_slashes(path);
+        char buf[PATH_MAX];
+        int fd;
+
+        if (!*rel)
+                rel = ".";
+        fd = openat2_in(rootfs_fd, rel, O_PATH, resolve);
+        if (fd >= 0 || fd != -ENOENT || !mkdirs) {
+                if (fd < 0)
+                        return fd;
+                *ret_fd = fd;
+                return 0;
+        }
+        if (strlen(rel) >= sizeof(buf))
+                return -ENAMETOOLONG;
+        strcpy(buf, rel);
+
+        /* Create the missing components one at a time, each parent re-resolved inside the root. */
+        _cleanup_close_ int parent = openat2_in(rootfs_fd, ".", O_PATH | O_DIRECTORY, resolve);
+        if (parent < 0)
+                return parent;
+        char *comp = buf;
+        for (;;) {
+                char *slash = strchr(comp, '/');
+                bool last;
+                if (slash)
+                        *slash = 0;
+                last = !slash || !*skip_slashes(slash + 1);
+                if (!*comp || streq(comp, ".")) {
+                        if (last)
+                                break;
+                        comp = (char *)skip_slashes(slash + 1);
+                        continue;
+                }
+                if (streq(comp, ".."))
+                        return -EINVAL;
+                if (last && create_file) {
+                        int f = openat2_in(parent, comp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY,
+                                           RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+                        if (f < 0 && f != -EEXIST)
+                                return f;
+                        safe_close(f);
+                } else if (mkdirat(parent, comp, 0755) < 0 && errno != EEXIST)
+                        return negative_errno();
+                /* Re-resolve the prefix from the root: a symlink raced into its place is followed
+                 * within the rootfs, never out of it. */
+                int next = openat2_in(rootfs_fd, buf, O_PATH, resolve);
+                if (next < 0)
+                        return next;
+                safe_close(parent);
+                parent = next;
+                if (last)
+                        break;
+                *slash = '/';
+                comp = (char *)skip_slashes(slash + 1);
+        }
+        /* Final answer: resolve the full path from the root once more. */
+        fd = openat2_in(rootfs_fd, rel, O_PATH, resolve);
+        if (fd < 0)
+                return fd;
+        *ret_fd = fd;
+        return 0;
+}
+
+static void fd_path(char *buf, int fd)
+{
+        snprintf(buf, 64, "/proc/self/fd/%d", fd);
+}
+
+static int mount_fd(const char *source, int target_fd, const char *type, unsigned long flags, const char *data)
+{
+        char t[64];
+        fd_path(t, target_fd);
+        return RET_NERRNO(mount(source, t, type, flags, data));
+}
+
+/* A bind mount ignores most flags: apply them with a remount, keeping the flags the kernel
+ * locked on the source (nosuid/nodev/noexec inherited in a user namespace). */
+static int remount_bind(int target_fd, unsigned long flags)
+{
+        struct statvfs sv;
+        char t[64];
+        unsigned long keep = 0;
+
+        fd_path(t, target_fd);
+        if (statvfs(t, &sv) == 0) {
+                if (sv.f_flag & ST_NOSUID)
+                        keep |= MS_NOSUID;
+                if (sv.f_flag & ST_NODEV)
+                        keep |= MS_NODEV;
+                if (sv.f_flag & ST_NOEXEC)
+                        keep |= MS_NOEXEC;
+        }
+        return RET_NERRNO(mount(NULL, t, NULL, MS_BIND | MS_REMOUNT | flags | keep, NULL));
+}
+
+static int apply_attrs(int target_fd, uint64_t set, uint64_t clr)
+{
+        struct mount_attr attr = { .attr_set = set, .attr_clr = clr };
+        if (!set && !clr)
+                return 0;
+        if (syscall(SYS_mount_setattr, target_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int rootfs_prepare(RootfsContext *ctx)
+{
+        unsigned long prop = ctx->config->rootfs_propagation;
+        int r;
+
+        /* Nothing the container mounts may reach the host: slave (or what the config asks) on the
+         * whole tree, and never shared unless asked. */
+        STEP("making mounts private");
+        r = RET_NERRNO(mount(NULL, "/", NULL, (prop ? (prop | MS_REC) : (MS_SLAVE | MS_REC)), NULL));
+        if (r < 0)
+                return r;
+
+        STEP("binding rootfs '%s' onto itself", ctx->rootfs);
+        r = mount_fd(ctx->rootfs, ctx->rootfs_fd, NULL, MS_BIND | MS_REC, NULL);
+        if (r < 0)
+                return r;
+        /* Reopen: the old fd refers to the directory below the new mount. */
+        int fd = openat2_in(AT_FDCWD, ctx->rootfs, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+        if (fd < 0)
+                return fd;
+        safe_close(ctx->rootfs_fd);
+        ctx->rootfs_fd = fd;
+        /* pivot_root refuses a shared parent; make the new mount private unless asked otherwise. */
+        r = mount_fd(NULL, ctx->rootfs_fd, NULL, prop ? prop : MS_PRIVATE, NULL);
+        return r;
+}
+
+static bool is_dir_source(const char *source)
+{
+        struct stat st;
+        return stat(source, &st) < 0 || S_ISDIR(st.st_mode);
+}
+
+static int verify_fs_type(int fd, long magic)
+{
+        struct statfs sf;
+        if (fstatfs(fd, &sf) < 0)
+                return negative_errno();
+        return sf.f_type == magic ? 0 : -EXDEV;
+}
+
+static int mount_cgroup(RootfsContext *ctx, const OciMount *m, int target_fd)
+{
+        _cleanup_strv_free_ char **names = NULL, **dirs = NULL;
+        int r;
+
+        if (!ctx->cgroup)
+                return mount_fd("cgroup2", target_fd, "cgroup2", m->flags, m->data);
+        r = cgroup_mount_sources(ctx->cgroup, &names, &dirs);
+        if (r < 0)
+                return r;
+        if (strv_length(names) == 1 && !*names[0]) {
+                /* unified: the container's own group, seen as the root of the tree */
+                r = mount_fd(dirs[0], target_fd, NULL, MS_BIND | MS_REC, NULL);
+                if (r < 0)
+                        return r;
+                _cleanup_close_ int top = -EBADF;
+                r = rootfs_open_in_root(ctx->rootfs_fd, m->destination, false, false, &top);
+                if (r < 0)
+                        return r;
+                return remount_bind(top, m->flags & ~MS_REC);
+        }
+        r = mount_fd("tmpfs", target_fd, "tmpfs", (m->flags & ~MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                     "mode=755");
+        if (r < 0)
+                return r;
+        _cleanup_close_ int tmpfs_fd = -EBADF;
+        r = rootfs_open_in_root(ctx->rootfs_fd, m->destination, false, false, &tmpfs_fd);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; names[i]; i++) {
+                _cleanup_close_ int sub = -EBADF;
+                if (mkdirat(tmpfs_fd, names[i], 0755) < 0 && errno != EEXIST)
+                        return negative_errno();
+                sub = openat2_in(tmpfs_fd, names[i], O_PATH | O_DIRECTORY, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+                if (sub < 0)
+                        return sub;
+                r = mount_fd(dirs[i], sub, NULL, MS_BIND | MS_REC, NULL);
+                if (r < 0)
+                        return r;
+                safe_close(sub);
+                sub = openat2_in(tmpfs_fd, names[i], O_PATH | O_DIRECTORY, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+                if (sub < 0)
+                        return sub;
+                r = remount_bind(sub, (m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) | MS_NOSUID |
+                                              MS_NODEV | MS_NOEXEC);
+                if (r < 0)
+                        return r;
+                /* comounted hierarchies are reachable under each controller's name too */
+                if (strchr(names[i], ',')) {
+                        _cleanup_free_ char *copy = strdup(names[i]);
+                        if (!copy)
+                                return -ENOMEM;
+                        for (char *s = strtok(copy, ","); s; s = strtok(NULL, ","))
+                                (void)symlinkat(names[i], tmpfs_fd, s);
+                }
+        }
+        if (m->flags & MS_RDONLY)
+                return remount_bind(tmpfs_fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+        return 0;
+}
+
+static int reopen(RootfsContext *ctx, const char *dest, int *fd)
+{
+        int n;
+        int r = rootfs_open_in_root(ctx->rootfs_fd, dest, false, false, &n);
+        if (r < 0)
+                return r;
+        safe_close(*fd);
+        *fd = n;
+        return 0;
+}
+
+static int mount_one(RootfsContext *ctx, const OciMount *m)
+{
+        _cleanup_close_ int target = -EBADF;
+        const char *type = m->type;
+        bool bind = m->bind;
+        int r;
+
+        STEP("mounting '%s' on '%s'", m->source ?: type, m->destination);
+        if (bind && m->source && m->source[0] != '/')
+                return -EINVAL;
+
+        bool file_target = bind && !is_dir_source(m->source);
+        r = rootfs_open_in_root(ctx->rootfs_fd, m->destination, true, file_target, &target);
+        if (r < 0)
+                return r;
+
+        /* Only a real procfs may sit on /proc and a real sysfs on /sys: a bind of anything else
+         * there would feed fake files to everything that trusts them. */
+        if (streq(m->destination, "/proc") && !streq_ptr(type, "proc")) {
+                _cleanup_close_ int src = bind ? open(m->source, O_PATH | O_CLOEXEC) : -EBADF;
+                if (!bind || src < 0 || verify_fs_type(src, PROC_SUPER_MAGIC) < 0) {
+                        STEP("refusing to mount '%s' on /proc: not procfs", m->source ?: "");
+                        return -EPERM;
+                }
+        }
+        {
+                struct stat st;
+                if (fstatat(target, "", &st, AT_EMPTY_PATH) < 0)
+                        return negative_errno();
+                /* Mounting over a symlink is impossible; a non-directory where a filesystem goes
+                 * means the rootfs was tampered with. */
+                if (!bind && !S_ISDIR(st.st_mode)) {
+                        STEP("mount target '%s' is not a directory", m->destination);
+                        return -ENOTDIR;
+                }
+        }
+
+        if (bind) {
+                r = mount_fd(m->source, target, NULL, MS_BIND | (m->rbind ? MS_REC : 0), NULL);
+                if (r < 0)
+                        return r;
+                if ((r = reopen(ctx, m->destination, &target)) < 0)
+                        return r;
+                unsigned long f = m->flags & ~(MS_REMOUNT | MS_BIND | MS_REC);
+                if (f) {
+                        r = remount_bind(target, f);
+                        if (r < 0)
+                                return r;
+                }
+        } else if (streq_ptr(type, "cgroup") || streq_ptr(type, "cgroup2")) {
+                r = mount_cgroup(ctx, m, target);
+                if (r < 0)
+                        return r;
+        } else {
+                if (m->flags & MS_REMOUNT)
+                        return mount_fd(NULL, target, NULL, m->flags, m->data);
+                r = mount_fd(m->source ?: type, target, type, m->flags, m->data);
+                if (r < 0)
+                        return r;
+        }
+        /* The fd still names the directory below the new mount: look the path up again. */
+        if ((r = reopen(ctx, m->destination, &target)) < 0)
+                return r;
+        if (streq_ptr(type, "proc") && verify_fs_type(target, PROC_SUPER_MAGIC) < 0) {
+                STEP("the mount on '%s' is not procfs", m->destination);
+                return -EXDEV;
+        }
+        if (m->propagation) {
+                r = mount_fd(NULL, target, NULL, m->propagation, NULL);
+                if (r < 0)
+                        return r;
+        }
+        if (m->attr_set || m->attr_clr) {
+                r = apply_attrs(target, m->attr_set, m->attr_clr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int rootfs_mount_all(RootfsContext *ctx)
+{
+        for (size_t i = 0; i < ctx->config->n_mounts; i++) {
+                int r = mount_one(ctx, &ctx->config->mounts[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static const struct {
+        const char *name;
+        unsigned major, minor;
+} default_devices[] = {
+        { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+static int make_device(RootfsContext *ctx, int devdir, const char *path_in_root, const char *name, char type,
+                       unsigned major, unsigned minor, mode_t mode, uid_t uid, gid_t gid, bool set_owner)
+{
+        _cleanup_close_ int parent = -EBADF;
+        const char *base = name;
+        int r;
+
+        STEP("creating device '%s'", path_in_root);
+        if (devdir < 0 || strchr(name, '/')) {
+                /* linux.devices may live anywhere: resolve the parent inside the root */
+                _cleanup_free_ char *dir = strdup(path_in_root);
+                if (!dir)
+                        return -ENOMEM;
+                char *slash = strrchr(dir, '/');
+                base = path_in_root + (slash - dir) + 1;
+                *slash = 0;
+                r = rootfs_open_in_root(ctx->rootfs_fd, *dir ? dir : "/", true, false, &parent);
+                if (r < 0)
+                        return r;
+                devdir = parent;
+        }
+        if (!*base)
+                return -EINVAL;
+
+        if (!ctx->userns) {
+                mode_t fmt = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
+                if (mknodat(devdir, base, fmt | (mode & 07777), makedev(major, minor)) < 0) {
+                        if (errno != EEXIST)
+                                return negative_errno();
+                        /* Something is already there: accept only the same device, never follow a link. */
+                        struct stat st;
+                        if (fstatat(devdir, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                                return negative_errno();
+                        if ((st.st_mode & S_IFMT) != fmt || (type != 'p' && st.st_rdev != makedev(major, minor)))
+                                return -EEXIST;
+                        return 0;
+                }
+                if (set_owner && fchownat(devdir, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+                        return negative_errno();
+                /* mknod is subject to the umask */
+                if (fchmodat(devdir, base, mode & 07777, 0) < 0)
+                        return negative_errno();
+                return 0;
+        }
+
+        /* In a user namespace mknod is refused: bind the host's node onto an empty file. */
+        char host[PATH_MAX];
+        snprintf(host, sizeof(host), "/dev/%s", name);
+        int f = openat2_in(devdir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY,
+                           RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+        if (f < 0 && f != -EEXIST)
+                return f;
+        safe_close(f);
+        _cleanup_close_ int target = openat2_in(devdir, base, O_PATH, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+        if (target < 0)
+                return target;
+        return mount_fd(host, target, NULL, MS_BIND, NULL);
+}
+
+int rootfs_setup_dev(RootfsContext *ctx)
+{
+        _cleanup_close_ int dev = -EBADF;
+        int r;
+
+        STEP("opening /dev in the rootfs");
+        /* /dev itself must be a real directory of the rootfs: a symlink here is an attack. */
+        dev = openat2_in(ctx->rootfs_fd, "dev", O_PATH | O_DIRECTORY, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+        if (dev == -ENOENT) {
+                if (mkdirat(ctx->rootfs_fd, "dev", 0755) < 0 && errno != EEXIST)
+                        return negative_errno();
+                dev = openat2_in(ctx->rootfs_fd, "dev", O_PATH | O_DIRECTORY, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+        }
+        if (dev < 0)
+                return dev == -ELOOP || dev == -ENOTDIR ? -ENOTDIR : dev;
+
+        for (size_t i = 0; i < ELEMENTSOF(default_devices); i++) {
+                r = make_device(ctx, dev, NULL, default_devices[i].name, 'c', default_devices[i].major,
+                                default_devices[i].minor, 0666, 0, 0, false);
+                if (r < 0) {
+                        STEP("creating /dev/%s", default_devices[i].name);
+                        return r;
+                }
+        }
+        for (size_t i = 0; i < ctx->config->n_devices; i++) {
+                const OciDevice *d = &ctx->config->devices[i];
+                const char *in_dev = startswith(d->path, "/dev/");
+                r = make_device(ctx, in_dev && !strchr(in_dev, '/') ? dev : -EBADF, d->path,
+                                in_dev && !strchr(in_dev, '/') ? in_dev : d->path, d->type, (unsigned)d->major,
+                                (unsigned)d->minor, d->has_file_mode ? d->file_mode : 0666, d->uid, d->gid,
+                                d->has_uid || d->has_gid);
+                if (r < 0)
+                        return r;
+        }
+
+        static const struct {
+                const char *target, *name;
+        } links[] = {
+                { "/proc/self/fd", "fd" },
+                { "/proc/self/fd/0", "stdin" },
+                { "/proc/self/fd/1", "stdout" },
+                { "/proc/self/fd/2", "stderr" },
+                { "/proc/kcore", "core" },
+        };
+        STEP("creating /dev symlinks");
+        for (size_t i = 0; i < ELEMENTSOF(links); i++)
+                if (symlinkat(links[i].target, dev, links[i].name) < 0 && errno != EEXIST)
+                        return negative_errno();
+        /* /dev/ptmx must reach the container's own devpts instance */
+        struct stat st;
+        if (fstatat(dev, "pts/ptmx", &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                if (unlinkat(dev, "ptmx", 0) < 0 && errno != ENOENT)
+                        return negative_errno();
+                if (symlinkat("pts/ptmx", dev, "ptmx") < 0)
+                        return negative_errno();
+        }
+        return 0;
+}
+
+int rootfs_pivot(RootfsContext *ctx, bool no_pivot)
+{
+        STEP("changing into the rootfs");
+        if (fchdir(ctx->rootfs_fd) < 0)
+                return negative_errno();
+        if (no_pivot) {
+                /* For ramfs roots, where pivot_root is impossible. */
+                STEP("moving the rootfs to /");
+                if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+                        return negative_errno();
+                if (chroot(".") < 0)
+                        return negative_errno();
+        } else {
+                STEP("pivot_root");
+                /* Stack the old root under the new one and detach it: no temporary directory
+                 * inside the container's rootfs is needed. */
+                if (syscall(SYS_pivot_root, ".", ".") < 0)
+                        return negative_errno();
+                if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+                        return negative_errno();
+                if (umount2(".", MNT_DETACH) < 0)
+                        return negative_errno();
+        }
+        if (chdir("/") < 0)
+                return negative_errno();
+        return 0;
+}
+
+static int open_proc_verified(const char *path, int flags, int *ret)
+{
+        /* path is inside the container's /proc, which we mounted ourselves and verified */
+        int fd = openat2_in(AT_FDCWD, path, flags | O_NOFOLLOW, RESOLVE_NO_MAGICLINKS);
+        if (fd < 0)
+                return fd;
+        *ret = fd;
+        return 0;
+}
+
+static int mask_path(RootfsContext *ctx, const char *path)
+{
+        _cleanup_close_ int target = -EBADF;
+        struct stat st;
+        int r;
+
+        STEP("masking '%s'", path);
+        r = open_proc_verified(path, O_PATH, &target);
+        if (r == -ENOENT)
+                return 0; /* nothing there to hide */
+        if (r < 0)
+                return r;
+        if (fstatat(target, "", &st, AT_EMPTY_PATH) < 0)
+                return negative_errno();
+        /* A symlink in place of a masked path is never followed; it cannot be covered either,
+         * so fail closed rather than leave the path unmasked. */
+        if (S_ISLNK(st.st_mode))
+                return -ELOOP;
+        if (S_ISDIR(st.st_mode)) {
+                char t[64];
+                fd_path(t, target);
+                return RET_NERRNO(mount("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=000"));
+        }
+        /* Bind the host's /dev/null we opened and checked before pivot_root, by fd. */
+        int tree = (int)syscall(SYS_open_tree, ctx->dev_null_fd, "", OPEN_TREE_CLONE | AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
+        if (tree < 0)
+                return negative_errno();
+        r = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        r = r < 0 ? negative_errno() : 0;
+        safe_close(tree);
+        return r;
+}
+
+static int readonly_path(const char *path)
+{
+        _cleanup_close_ int target = -EBADF;
+        char t[64];
+        int r;
+
+        STEP("making '%s' read-only", path);
+        r = open_proc_verified(path, O_PATH, &target);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        fd_path(t, target);
+        r = RET_NERRNO(mount(t, t, NULL, MS_BIND | MS_REC, NULL));
+        if (r < 0)
+                return r;
+        safe_close(target);
+        target = -EBADF;
+        r = open_proc_verified(path, O_PATH, &target);
+        if (r < 0)
+                return r;
+        r = remount_bind(target, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
+        if (r < 0)
+                return r;
+        return apply_attrs(target, MOUNT_ATTR_RDONLY, 0);
+}
+
+int rootfs_finalize(RootfsContext *ctx)
+{
+        int r;
+        if (ctx->config->masked_paths) {
+                /* Mask with the container's own /dev/null (the host's is gone after pivot_root),
+                 * checked to be the real device: a symlink or a file planted there must not be
+                 * what covers /proc/kcore. */
+                struct stat st;
+                STEP("opening /dev/null for masking");
+                safe_close(ctx->dev_null_fd);
+                ctx->dev_null_fd = openat2_in(AT_FDCWD, "/dev/null", O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
+                if (ctx->dev_null_fd < 0)
+                        return ctx->dev_null_fd;
+                if (fstat(ctx->dev_null_fd, &st) < 0)
+                        return negative_errno();
+                if (!S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+                        STEP("refusing to mask paths: /dev/null is not the null device");
+                        return -EPERM;
+                }
+        }
+        STRV_FOREACH(p, ctx->config->masked_paths)
+        {
+                r = mask_path(ctx, *p);
+                if (r < 0)
+                        return r;
+        }
+        STRV_FOREACH(p, ctx->config->readonly_paths)
+        {
+                r = readonly_path(*p);
+                if (r < 0)
+                        return r;
+        }
+        if (ctx->config->root_readonly) {
+                STEP("making the rootfs read-only");
+                r = RET_NERRNO(mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL));
+                if (r < 0) {
+                        /* keep the flags the kernel locked on the mount */
+                        _cleanup_close_ int root = open("/", O_PATH | O_CLOEXEC);
+                        if (root < 0)
+                                return negative_errno();
+                        r = remount_bind(root, MS_RDONLY);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}

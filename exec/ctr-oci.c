@@ -28,7 +28,8 @@ static void help(void)
                "Commands:\n"
                "  spec [--bundle DIR] [--rootless]           write a default config.json\n"
                "  create [-b DIR] [--pid-file F] [--console-socket S] ID\n"
-               "                                             set up a container, stopped before its payload\n"
+               "                                             set up a container, stopped before its "
+               "payload\n"
                "  start ID                                   run the payload of a created container\n"
                "  run [-b DIR] [-d] [--pid-file F] [--console-socket S] [--keep] ID\n"
                "                                             create and start; wait unless -d\n"
@@ -54,7 +55,6 @@ static void help(void)
 
 /* runc's urfave/cli accepts "-flag", "--flag", "--flag=value" and "--flag value"; getopt_long_only
  * handles all of them. Parsing stops at the first non-option (the ID). */
-
 
 static int fail(char *err, int r)
 {
@@ -85,8 +85,8 @@ static int need_id(int argc, char **argv, const char *verb)
 static int verb_spec(int argc, char **argv)
 {
         static const struct option o[] = {
-                { "bundle", required_argument, NULL, 'b' },
-                { "rootless", no_argument, NULL, 'R' },
+                {"bundle", required_argument, NULL, 'b'},
+                {"rootless", no_argument, NULL, 'R'},
                 {},
         };
         const char *bundle = ".";
@@ -125,16 +125,16 @@ typedef struct CreateArgs {
 static int parse_create(int argc, char **argv, CreateArgs *a, bool run)
 {
         static const struct option o[] = {
-                { "bundle", required_argument, NULL, 'b' },
-                { "pid-file", required_argument, NULL, 'p' },
-                { "console-socket", required_argument, NULL, 'c' },
-                { "no-pivot", no_argument, NULL, 'P' },
-                { "no-new-keyring", no_argument, NULL, 'K' },
-                { "preserve-fds", required_argument, NULL, 'f' },
-                { "detach", no_argument, NULL, 'd' },
-                { "keep", no_argument, NULL, 'k' },
-                { "no-subreaper", no_argument, NULL, 'S' },
-                { "notify-socket", required_argument, NULL, 'N' },
+                {"bundle", required_argument, NULL, 'b'},
+                {"pid-file", required_argument, NULL, 'p'},
+                {"console-socket", required_argument, NULL, 'c'},
+                {"no-pivot", no_argument, NULL, 'P'},
+                {"no-new-keyring", no_argument, NULL, 'K'},
+                {"preserve-fds", required_argument, NULL, 'f'},
+                {"detach", no_argument, NULL, 'd'},
+                {"keep", no_argument, NULL, 'k'},
+                {"no-subreaper", no_argument, NULL, 'S'},
+                {"notify-socket", required_argument, NULL, 'N'},
                 {},
         };
         int c;
@@ -245,7 +245,8 @@ static int verb_run(int argc, char **argv)
 static int verb_start(int argc, char **argv)
 {
         char *err = NULL;
-        if (getopt_long_only(argc, argv, "+", (struct option[]){ {} }, NULL) >= 0 || need_id(argc, argv, "start") < 0)
+        if (getopt_long_only(argc, argv, "+", (struct option[]){{}}, NULL) >= 0 ||
+            need_id(argc, argv, "start") < 0)
                 return 1;
         int r = container_start(arg_root, argv[optind], &err);
         return r < 0 ? fail(err, r) : 0;
@@ -255,7 +256,8 @@ static int verb_state(int argc, char **argv)
 {
         char *err = NULL;
         json_t *j = NULL;
-        if (getopt_long_only(argc, argv, "+", (struct option[]){ {} }, NULL) >= 0 || need_id(argc, argv, "state") < 0)
+        if (getopt_long_only(argc, argv, "+", (struct option[]){{}}, NULL) >= 0 ||
+            need_id(argc, argv, "state") < 0)
                 return 1;
         int r = runtime_state(arg_root, argv[optind], &j, &err);
         if (r < 0)
@@ -267,7 +269,7 @@ static int verb_state(int argc, char **argv)
 
 static int verb_kill(int argc, char **argv)
 {
-        static const struct option o[] = { { "all", no_argument, NULL, 'a' }, {} };
+        static const struct option o[] = {{"all", no_argument, NULL, 'a'}, {}};
         bool all = false;
         int c, sig = SIGTERM;
         char *err = NULL;
@@ -291,7 +293,7 @@ static int verb_kill(int argc, char **argv)
 
 static int verb_delete(int argc, char **argv)
 {
-        static const struct option o[] = { { "force", no_argument, NULL, 'f' }, {} };
+        static const struct option o[] = {{"force", no_argument, NULL, 'f'}, {}};
         bool force = false;
         int c, ret = 0;
         while ((c = getopt_long_only(argc, argv, "+f", o, NULL)) >= 0)
@@ -316,8 +318,8 @@ static int verb_delete(int argc, char **argv)
 static int verb_list(int argc, char **argv)
 {
         static const struct option o[] = {
-                { "format", required_argument, NULL, 'f' },
-                { "quiet", no_argument, NULL, 'q' },
+                {"format", required_argument, NULL, 'f'},
+                {"quiet", no_argument, NULL, 'q'},
                 {},
         };
         const char *format = "table";
@@ -343,15 +345,18 @@ static int verb_list(int argc, char **argv)
         if (streq(format, "json"))
                 r = print_json(a, false);
         else if (quiet)
-                json_array_foreach(a, i, e) puts(json_string_value(json_object_get(e, "id")));
+                json_array_foreach (a, i, e)
+                        puts(json_string_value(json_object_get(e, "id")));
         else {
-                printf("%-20s %-8s %-10s %-40s %-31s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER");
-                json_array_foreach(a, i, e)
-                printf("%-20s %-8lld %-10s %-40s %-31s %s\n", json_string_value(json_object_get(e, "id")),
-                       (long long)json_integer_value(json_object_get(e, "pid")),
-                       json_string_value(json_object_get(e, "status")),
-                       json_string_value(json_object_get(e, "bundle")),
-                       strempty(json_string_value(json_object_get(e, "created"))), "root");
+                printf("%-20s %-8s %-10s %-40s %-31s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
+                       "OWNER");
+                json_array_foreach (a, i, e)
+                        printf("%-20s %-8lld %-10s %-40s %-31s %s\n",
+                               json_string_value(json_object_get(e, "id")),
+                               (long long)json_integer_value(json_object_get(e, "pid")),
+                               json_string_value(json_object_get(e, "status")),
+                               json_string_value(json_object_get(e, "bundle")),
+                               strempty(json_string_value(json_object_get(e, "created"))), "root");
         }
         json_decref(a);
         return r;
@@ -359,7 +364,7 @@ static int verb_list(int argc, char **argv)
 
 static int verb_ps(int argc, char **argv)
 {
-        static const struct option o[] = { { "format", required_argument, NULL, 'f' }, {} };
+        static const struct option o[] = {{"format", required_argument, NULL, 'f'}, {}};
         const char *format = "table";
         int c;
         char *err = NULL;
@@ -394,7 +399,7 @@ static int verb_ps(int argc, char **argv)
         }
         pid_t child = fork();
         if (child == 0) {
-                char *args[64] = { "ps" };
+                char *args[64] = {"ps"};
                 int k = 1;
                 if (optind + 1 >= argc)
                         args[k++] = "-ef";
@@ -448,7 +453,7 @@ static int verb_ps(int argc, char **argv)
 static int verb_pause(int argc, char **argv, bool pause)
 {
         char *err = NULL;
-        if (getopt_long_only(argc, argv, "+", (struct option[]){ {} }, NULL) >= 0 ||
+        if (getopt_long_only(argc, argv, "+", (struct option[]){{}}, NULL) >= 0 ||
             need_id(argc, argv, pause ? "pause" : "resume") < 0)
                 return 1;
         int r = runtime_pause(arg_root, argv[optind], pause, &err);
@@ -479,17 +484,17 @@ static int set_int(json_t *res, const char *section, const char *key, const char
 static int verb_update(int argc, char **argv)
 {
         static const struct option o[] = {
-                { "resources", required_argument, NULL, 'r' },
-                { "memory", required_argument, NULL, 'm' },
-                { "memory-reservation", required_argument, NULL, 'R' },
-                { "memory-swap", required_argument, NULL, 's' },
-                { "cpu-shares", required_argument, NULL, 'S' },
-                { "cpu-quota", required_argument, NULL, 'Q' },
-                { "cpu-period", required_argument, NULL, 'P' },
-                { "cpuset-cpus", required_argument, NULL, 'C' },
-                { "cpuset-mems", required_argument, NULL, 'M' },
-                { "pids-limit", required_argument, NULL, 'p' },
-                { "blkio-weight", required_argument, NULL, 'w' },
+                {"resources", required_argument, NULL, 'r'},
+                {"memory", required_argument, NULL, 'm'},
+                {"memory-reservation", required_argument, NULL, 'R'},
+                {"memory-swap", required_argument, NULL, 's'},
+                {"cpu-shares", required_argument, NULL, 'S'},
+                {"cpu-quota", required_argument, NULL, 'Q'},
+                {"cpu-period", required_argument, NULL, 'P'},
+                {"cpuset-cpus", required_argument, NULL, 'C'},
+                {"cpuset-mems", required_argument, NULL, 'M'},
+                {"pids-limit", required_argument, NULL, 'p'},
+                {"blkio-weight", required_argument, NULL, 'w'},
                 {},
         };
         _cleanup_json_ json_t *res = NULL;
@@ -500,7 +505,8 @@ static int verb_update(int argc, char **argv)
                 switch (c) {
                 case 'r': {
                         json_error_t je;
-                        res = streq(optarg, "-") ? json_loadf(stdin, 0, &je) : json_load_file(optarg, 0, &je);
+                        res = streq(optarg, "-") ? json_loadf(stdin, 0, &je)
+                                                 : json_load_file(optarg, 0, &je);
                         if (!res) {
                                 log_error("--resources '%s': line %d: %s", optarg, je.line, je.text);
                                 return 1;
@@ -554,8 +560,7 @@ static int verb_update(int argc, char **argv)
         /* flags override the file, section by section */
         const char *k;
         json_t *v;
-        json_object_foreach(flags, k, v)
-        {
+        json_object_foreach (flags, k, v) {
                 json_t *s = json_object_get(res, k);
                 if (json_is_object(s))
                         json_object_update(s, v);
@@ -591,25 +596,25 @@ static int parse_user_spec(const char *s, OciUser *u)
 static int verb_exec(int argc, char **argv)
 {
         static const struct option o[] = {
-                { "process", required_argument, NULL, 'p' },
-                { "console-socket", required_argument, NULL, 'c' },
-                { "detach", no_argument, NULL, 'd' },
-                { "pid-file", required_argument, NULL, 'P' },
-                { "tty", no_argument, NULL, 't' },
-                { "cwd", required_argument, NULL, 'w' },
-                { "env", required_argument, NULL, 'e' },
-                { "user", required_argument, NULL, 'u' },
-                { "additional-gids", required_argument, NULL, 'g' },
-                { "cap", required_argument, NULL, 'C' },
-                { "no-new-privs", no_argument, NULL, 'n' },
-                { "preserve-fds", required_argument, NULL, 'f' },
-                { "apparmor", required_argument, NULL, 'A' },
-                { "process-label", required_argument, NULL, 'L' },
-                { "ignore-paused", no_argument, NULL, 'I' },
-                { "cgroup", required_argument, NULL, 'G' },
+                {"process", required_argument, NULL, 'p'},
+                {"console-socket", required_argument, NULL, 'c'},
+                {"detach", no_argument, NULL, 'd'},
+                {"pid-file", required_argument, NULL, 'P'},
+                {"tty", no_argument, NULL, 't'},
+                {"cwd", required_argument, NULL, 'w'},
+                {"env", required_argument, NULL, 'e'},
+                {"user", required_argument, NULL, 'u'},
+                {"additional-gids", required_argument, NULL, 'g'},
+                {"cap", required_argument, NULL, 'C'},
+                {"no-new-privs", no_argument, NULL, 'n'},
+                {"preserve-fds", required_argument, NULL, 'f'},
+                {"apparmor", required_argument, NULL, 'A'},
+                {"process-label", required_argument, NULL, 'L'},
+                {"ignore-paused", no_argument, NULL, 'I'},
+                {"cgroup", required_argument, NULL, 'G'},
                 {},
         };
-        ExecOptions eo = { .root = arg_root };
+        ExecOptions eo = {.root = arg_root};
         const char *process_file = NULL, *cwd = NULL, *user = NULL;
         _cleanup_strv_free_ char **env = NULL, **caps = NULL, **gids = NULL;
         bool tty = false, nnp = false;
@@ -707,21 +712,21 @@ static int verb_exec(int argc, char **argv)
                 json_t *e = json_object_get(pj, "env");
                 if (!json_is_array(e))
                         json_object_set_new(pj, "env", e = json_array());
-                STRV_FOREACH(s, env)
-                json_array_append_new(e, json_string(*s));
+                STRV_FOREACH (s, env)
+                        json_array_append_new(e, json_string(*s));
                 /* --cap adds to bounding, effective and permitted, never to inheritable or
                  * ambient (CVE-2022-29162) */
                 if (caps) {
                         json_t *cj = json_object_get(pj, "capabilities");
                         if (!json_is_object(cj))
                                 json_object_set_new(pj, "capabilities", cj = json_object());
-                        static const char *const sets[] = { "bounding", "effective", "permitted" };
+                        static const char *const sets[] = {"bounding", "effective", "permitted"};
                         for (size_t k = 0; k < ELEMENTSOF(sets); k++) {
                                 json_t *a = json_object_get(cj, sets[k]);
                                 if (!json_is_array(a))
                                         json_object_set_new(cj, sets[k], a = json_array());
-                                STRV_FOREACH(cap, caps)
-                                json_array_append_new(a, json_string(*cap));
+                                STRV_FOREACH (cap, caps)
+                                        json_array_append_new(a, json_string(*cap));
                         }
                 }
         }
@@ -734,15 +739,15 @@ static int verb_exec(int argc, char **argv)
                 oci_process_free(proc);
                 return 1;
         }
-        STRV_FOREACH(g, gids)
-        {
+        STRV_FOREACH (g, gids) {
                 uint32_t v;
                 if (safe_atou32(*g, &v) < 0) {
                         log_error("--additional-gids '%s': not a number", *g);
                         oci_process_free(proc);
                         return 1;
                 }
-                gid_t *n = realloc(proc->user.additional_gids, sizeof(gid_t) * (proc->user.n_additional_gids + 1));
+                gid_t *n = realloc(proc->user.additional_gids,
+                                   sizeof(gid_t) * (proc->user.n_additional_gids + 1));
                 if (!n)
                         return 1;
                 n[proc->user.n_additional_gids++] = v;
@@ -765,15 +770,15 @@ static int verb_features(int argc, char **argv)
 int main(int argc, char **argv)
 {
         static const struct option o[] = {
-                { "root", required_argument, NULL, 'r' },
-                { "log", required_argument, NULL, 'l' },
-                { "log-format", required_argument, NULL, 'F' },
-                { "debug", no_argument, NULL, 'D' },
-                { "systemd-cgroup", no_argument, NULL, 'S' },
-                { "rootless", required_argument, NULL, 'R' },
-                { "criu", required_argument, NULL, 'X' },
-                { "version", no_argument, NULL, 'v' },
-                { "help", no_argument, NULL, 'h' },
+                {"root", required_argument, NULL, 'r'},
+                {"log", required_argument, NULL, 'l'},
+                {"log-format", required_argument, NULL, 'F'},
+                {"debug", no_argument, NULL, 'D'},
+                {"systemd-cgroup", no_argument, NULL, 'S'},
+                {"rootless", required_argument, NULL, 'R'},
+                {"criu", required_argument, NULL, 'X'},
+                {"version", no_argument, NULL, 'v'},
+                {"help", no_argument, NULL, 'h'},
                 {},
         };
         const char *log_path = NULL, *log_format = "text";

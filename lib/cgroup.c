@@ -33,10 +33,10 @@ static __thread char last_error[PATH_MAX + 128];
 
 typedef struct CgroupHierarchy {
         char *controllers; /* "memory", "cpu,cpuacct", "name=systemd"; "" for cgroup2 */
-        char *mount;       /* mount point on the host */
-        char *path;        /* the group, absolute within the hierarchy */
-        char *dir;         /* mount + path */
-        unsigned created;  /* trailing components of path that cgroup_create made */
+        char *mount; /* mount point on the host */
+        char *path; /* the group, absolute within the hierarchy */
+        char *dir; /* mount + path */
+        unsigned created; /* trailing components of path that cgroup_create made */
         bool unified;
 } CgroupHierarchy;
 
@@ -129,7 +129,7 @@ static uint64_t now_usec(void)
 
 static void sleep_usec(unsigned usec)
 {
-        struct timespec ts = { .tv_sec = usec / 1000000U, .tv_nsec = (long)(usec % 1000000U) * 1000L };
+        struct timespec ts = {.tv_sec = usec / 1000000U, .tv_nsec = (long)(usec % 1000000U) * 1000L};
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
 }
@@ -310,7 +310,7 @@ static int write_lines(int dfd, const char *dir, const char *file, char **lines)
         _cleanup_close_ int fd = open_control(dfd, file);
         if (fd < 0)
                 return fail_at(negative_errno(), dir, file);
-        STRV_FOREACH(l, lines) {
+        STRV_FOREACH (l, lines) {
                 _cleanup_free_ char *s = NULL;
                 if (asprintf(&s, "%s\n", *l) < 0)
                         return -ENOMEM;
@@ -491,7 +491,8 @@ static int read_u16(json_t *o, const char *key, const char *path, bool required,
                 return einval(r);
         if (v > UINT16_MAX) {
                 char p[JPATH_MAX];
-                return json_err(err, json_path_key(p, path, key), "value %" PRIu64 " out of range (0-65535)", v);
+                return json_err(err, json_path_key(p, path, key), "value %" PRIu64 " out of range (0-65535)",
+                                v);
         }
         if (has)
                 *has = true;
@@ -564,7 +565,8 @@ static int read_cpu_list(json_t *o, const char *key, const char *path, char **re
                 return 0;
         if (!cpu_list_valid(s)) {
                 char p[JPATH_MAX];
-                return json_err(err, json_path_key(p, path, key), "invalid list '%s', expected e.g. \"0-3,7\"", s);
+                return json_err(err, json_path_key(p, path, key),
+                                "invalid list '%s', expected e.g. \"0-3,7\"", s);
         }
         free(*ret);
         *ret = TAKE_PTR(s);
@@ -578,18 +580,19 @@ static int parse_memory(json_t *m, const char *path, CgroupResources *res, char 
         if ((r = json_expect_object(m, path, err)) < 0)
                 return r;
         if ((r = read_limit(m, "limit", path, &res->memory.has_limit, &res->memory.limit, err)) < 0 ||
-            (r = read_limit(m, "reservation", path, &res->memory.has_reservation, &res->memory.reservation, err)) <
-                    0 ||
+            (r = read_limit(m, "reservation", path, &res->memory.has_reservation, &res->memory.reservation,
+                            err)) < 0 ||
             (r = read_limit(m, "swap", path, &res->memory.has_swap, &res->memory.swap, err)) < 0 ||
             (r = read_limit(m, "kernel", path, &res->memory.has_kernel, &res->memory.kernel, err)) < 0 ||
-            (r = read_limit(m, "kernelTCP", path, &res->memory.has_kernel_tcp, &res->memory.kernel_tcp, err)) < 0)
+            (r = read_limit(m, "kernelTCP", path, &res->memory.has_kernel_tcp, &res->memory.kernel_tcp,
+                            err)) < 0)
                 return r;
         r = read_u64_opt(m, "swappiness", path, &res->memory.has_swappiness, &res->memory.swappiness, err);
         if (r < 0)
                 return r;
         if (r > 0 && res->memory.swappiness > 100)
-                return json_err(err, json_path_key(p, path, "swappiness"), "must be between 0 and 100, got %" PRIu64,
-                                res->memory.swappiness);
+                return json_err(err, json_path_key(p, path, "swappiness"),
+                                "must be between 0 and 100, got %" PRIu64, res->memory.swappiness);
         r = json_read_bool(m, "disableOOMKiller", path, &res->memory.disable_oom_killer, err);
         if (r < 0)
                 return r;
@@ -625,8 +628,10 @@ static int parse_cpu(json_t *c, const char *path, CgroupResources *res, char **e
             (r = read_limit(c, "quota", path, &res->cpu.has_quota, &res->cpu.quota, err)) < 0 ||
             (r = read_u64_opt(c, "burst", path, &res->cpu.has_burst, &res->cpu.burst, err)) < 0 ||
             (r = read_u64_opt(c, "period", path, &res->cpu.has_period, &res->cpu.period, err)) < 0 ||
-            (r = read_limit(c, "realtimeRuntime", path, &res->cpu.has_rt_runtime, &res->cpu.rt_runtime, err)) < 0 ||
-            (r = read_u64_opt(c, "realtimePeriod", path, &res->cpu.has_rt_period, &res->cpu.rt_period, err)) < 0 ||
+            (r = read_limit(c, "realtimeRuntime", path, &res->cpu.has_rt_runtime, &res->cpu.rt_runtime,
+                            err)) < 0 ||
+            (r = read_u64_opt(c, "realtimePeriod", path, &res->cpu.has_rt_period, &res->cpu.rt_period,
+                              err)) < 0 ||
             (r = read_cpu_list(c, "cpus", path, &res->cpu.cpus, err)) < 0 ||
             (r = read_cpu_list(c, "mems", path, &res->cpu.mems, err)) < 0)
                 return r;
@@ -642,7 +647,8 @@ static int parse_cpu(json_t *c, const char *path, CgroupResources *res, char **e
         if (res->cpu.has_burst && res->cpu.has_quota && res->cpu.quota > 0 &&
             res->cpu.burst > (uint64_t)res->cpu.quota)
                 return json_err(err, json_path_key(p, path, "burst"),
-                                "%" PRIu64 " is larger than the quota %" PRId64, res->cpu.burst, res->cpu.quota);
+                                "%" PRIu64 " is larger than the quota %" PRId64, res->cpu.burst,
+                                res->cpu.quota);
         return 0;
 }
 
@@ -657,7 +663,8 @@ static int parse_pids(json_t *o, const char *path, CgroupResources *res, char **
                 return einval(r);
         if (res->pids_limit < -1)
                 return json_err(err, json_path_key(p, path, "limit"),
-                                "must be -1 (unlimited) or a non-negative number, got %" PRId64, res->pids_limit);
+                                "must be -1 (unlimited) or a non-negative number, got %" PRId64,
+                                res->pids_limit);
         res->has_pids_limit = true;
         return 0;
 }
@@ -680,7 +687,7 @@ static int parse_throttle(json_t *o, const char *key, const char *path, CgroupBl
         free(*ret);
         *ret = l;
         *ret_n = 0;
-        json_array_foreach(a, i, e) {
+        json_array_foreach (a, i, e) {
                 json_path_index(ip, p, i);
                 if ((r = json_expect_object(e, ip, err)) < 0 ||
                     (r = read_devnum(e, "major", ip, false, &l[i].major, err)) < 0 ||
@@ -719,14 +726,15 @@ static int parse_blkio(json_t *o, const char *path, CgroupResources *res, char *
                 if (!l)
                         return -ENOMEM;
                 res->blkio.weight_devices = l;
-                json_array_foreach(a, i, e) {
+                json_array_foreach (a, i, e) {
                         json_path_index(ip, p, i);
                         if ((r = json_expect_object(e, ip, err)) < 0 ||
                             (r = read_devnum(e, "major", ip, false, &l[i].major, err)) < 0 ||
                             (r = read_devnum(e, "minor", ip, false, &l[i].minor, err)) < 0 ||
-                            (r = read_u16(e, "weight", ip, false, &l[i].has_weight, &l[i].weight, err)) < 0 ||
-                            (r = read_u16(e, "leafWeight", ip, false, &l[i].has_leaf_weight, &l[i].leaf_weight,
-                                          err)) < 0)
+                            (r = read_u16(e, "weight", ip, false, &l[i].has_weight, &l[i].weight, err)) <
+                                    0 ||
+                            (r = read_u16(e, "leafWeight", ip, false, &l[i].has_leaf_weight,
+                                          &l[i].leaf_weight, err)) < 0)
                                 return r;
                         if (!l[i].has_weight && !l[i].has_leaf_weight)
                                 return json_err(err, ip, "needs 'weight' or 'leafWeight'");
@@ -735,8 +743,8 @@ static int parse_blkio(json_t *o, const char *path, CgroupResources *res, char *
         }
 
         for (CgroupThrottleKind k = 0; k < _CGROUP_THROTTLE_MAX; k++) {
-                r = parse_throttle(o, throttle_keys[k], path, &res->blkio.throttle[k], &res->blkio.n_throttle[k],
-                                   err);
+                r = parse_throttle(o, throttle_keys[k], path, &res->blkio.throttle[k],
+                                   &res->blkio.n_throttle[k], err);
                 if (r < 0)
                         return r;
         }
@@ -765,7 +773,7 @@ static int parse_hugepages(json_t *a, const char *path, CgroupResources *res, ch
         if (!l)
                 return -ENOMEM;
         res->hugepage_limits = l;
-        json_array_foreach(a, i, e) {
+        json_array_foreach (a, i, e) {
                 json_path_index(ip, path, i);
                 if ((r = json_expect_object(e, ip, err)) < 0)
                         return r;
@@ -814,7 +822,7 @@ static int parse_network(json_t *o, const char *path, CgroupResources *res, char
         if (!l)
                 return -ENOMEM;
         res->net_priorities = l;
-        json_array_foreach(a, i, e) {
+        json_array_foreach (a, i, e) {
                 json_path_index(ip, p, i);
                 if ((r = json_expect_object(e, ip, err)) < 0)
                         return r;
@@ -852,7 +860,7 @@ static int parse_rdma(json_t *o, const char *path, CgroupResources *res, char **
         if (!l)
                 return -ENOMEM;
         res->rdma = l;
-        json_object_foreach(o, key, e) {
+        json_object_foreach (o, key, e) {
                 path_map_key(kp, path, key);
                 CgroupRdmaLimit *x = &l[res->n_rdma];
                 if (!word_valid(key))
@@ -897,7 +905,7 @@ static int parse_unified(json_t *o, const char *path, CgroupResources *res, char
         if (!res->unified_keys || !res->unified_values)
                 return -ENOMEM;
         size_t i = 0;
-        json_object_foreach(o, key, e) {
+        json_object_foreach (o, key, e) {
                 path_map_key(kp, path, key);
                 if (!unified_key_valid(key))
                         return json_err(err, kp, "not a cgroup file name");
@@ -927,7 +935,7 @@ static int parse_devices(json_t *a, const char *path, CgroupResources *res, char
                 return -ENOMEM;
         res->devices = l;
         res->has_devices = true;
-        json_array_foreach(a, i, e) {
+        json_array_foreach (a, i, e) {
                 CgroupDeviceRule *d = &l[i];
                 json_path_index(ip, path, i);
                 if ((r = json_expect_object(e, ip, err)) < 0)
@@ -961,9 +969,10 @@ static int parse_devices(json_t *a, const char *path, CgroupResources *res, char
                         for (const char *c = access; *c; c++) {
                                 bool *f = *c == 'r' ? &rd : *c == 'w' ? &wr : *c == 'm' ? &mk : NULL;
                                 if (!f || *f)
-                                        return json_err(err, json_path_key(kp, ip, "access"),
-                                                        "'%s' is not a combination of \"r\", \"w\" and \"m\"",
-                                                        access);
+                                        return json_err(
+                                                err, json_path_key(kp, ip, "access"),
+                                                "'%s' is not a combination of \"r\", \"w\" and \"m\"",
+                                                access);
                                 *f = true;
                         }
                 }
@@ -1022,24 +1031,29 @@ int cgroup_resources_parse(json_t *j, const char *path, CgroupResources **ret, c
         if ((r = json_expect_object(j, path, err)) < 0)
                 return r;
 
-        if ((v = member(j, "memory")) && (r = parse_memory(v, json_path_key(p, path, "memory"), res, err)) < 0)
+        if ((v = member(j, "memory")) &&
+            (r = parse_memory(v, json_path_key(p, path, "memory"), res, err)) < 0)
                 return r;
         if ((v = member(j, "cpu")) && (r = parse_cpu(v, json_path_key(p, path, "cpu"), res, err)) < 0)
                 return r;
         if ((v = member(j, "pids")) && (r = parse_pids(v, json_path_key(p, path, "pids"), res, err)) < 0)
                 return r;
-        if ((v = member(j, "blockIO")) && (r = parse_blkio(v, json_path_key(p, path, "blockIO"), res, err)) < 0)
+        if ((v = member(j, "blockIO")) &&
+            (r = parse_blkio(v, json_path_key(p, path, "blockIO"), res, err)) < 0)
                 return r;
         if ((v = member(j, "hugepageLimits")) &&
             (r = parse_hugepages(v, json_path_key(p, path, "hugepageLimits"), res, err)) < 0)
                 return r;
-        if ((v = member(j, "network")) && (r = parse_network(v, json_path_key(p, path, "network"), res, err)) < 0)
+        if ((v = member(j, "network")) &&
+            (r = parse_network(v, json_path_key(p, path, "network"), res, err)) < 0)
                 return r;
         if ((v = member(j, "rdma")) && (r = parse_rdma(v, json_path_key(p, path, "rdma"), res, err)) < 0)
                 return r;
-        if ((v = member(j, "unified")) && (r = parse_unified(v, json_path_key(p, path, "unified"), res, err)) < 0)
+        if ((v = member(j, "unified")) &&
+            (r = parse_unified(v, json_path_key(p, path, "unified"), res, err)) < 0)
                 return r;
-        if ((v = member(j, "devices")) && (r = parse_devices(v, json_path_key(p, path, "devices"), res, err)) < 0)
+        if ((v = member(j, "devices")) &&
+            (r = parse_devices(v, json_path_key(p, path, "devices"), res, err)) < 0)
                 return r;
 
         *ret = TAKE_PTR(res);
@@ -1087,8 +1101,8 @@ static void mounts_free(CgroupMount *m, size_t n)
         free(m);
 }
 
-static int mounts_add(CgroupMount **m, size_t *n, const char *controllers, const char *mount, const char *root,
-                      bool unified)
+static int mounts_add(CgroupMount **m, size_t *n, const char *controllers, const char *mount,
+                      const char *root, bool unified)
 {
         CgroupMount *nm = realloc(*m, sizeof(CgroupMount) * (*n + 1));
         if (!nm)
@@ -1111,8 +1125,8 @@ static void unoctal(char *s)
 {
         char *o = s;
         for (char *p = s; *p;) {
-                if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
-                    p[3] <= '7') {
+                if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+                    p[3] >= '0' && p[3] <= '7') {
                         *o++ = (char)(((p[1] - '0') << 6) | ((p[2] - '0') << 3) | (p[3] - '0'));
                         p += 4;
                 } else
@@ -1158,9 +1172,9 @@ static int discover_real(CgroupLayout layout, CgroupMount **ret, size_t *ret_n)
         if (r < 0)
                 return r;
 
-        const char *v2_at = layout == CGROUP_LAYOUT_UNIFIED ? CGROUP_ROOT
-                          : layout == CGROUP_LAYOUT_HYBRID  ? CGROUP_ROOT "/unified"
-                                                            : NULL;
+        const char *v2_at = layout == CGROUP_LAYOUT_UNIFIED  ? CGROUP_ROOT
+                            : layout == CGROUP_LAYOUT_HYBRID ? CGROUP_ROOT "/unified"
+                                                             : NULL;
         for (char *line = text, *nl; line && *line; line = nl) {
                 char *f[64];
                 size_t nf = 0, sep = 0;
@@ -1168,7 +1182,8 @@ static int discover_real(CgroupLayout layout, CgroupMount **ret, size_t *ret_n)
                 if (nl)
                         *nl++ = 0;
                 char *save = NULL;
-                for (char *t = strtok_r(line, " ", &save); t && nf < ELEMENTSOF(f); t = strtok_r(NULL, " ", &save))
+                for (char *t = strtok_r(line, " ", &save); t && nf < ELEMENTSOF(f);
+                     t = strtok_r(NULL, " ", &save))
                         f[nf++] = t;
                 for (size_t i = 6; i < nf; i++)
                         if (streq(f[i], "-")) {
@@ -1203,7 +1218,8 @@ static int discover_real(CgroupLayout layout, CgroupMount **ret, size_t *ret_n)
                                 goto fail;
                 }
         }
-        if (layout == CGROUP_LAYOUT_UNIFIED && !have_v2 && (r = mounts_add(&m, &n, "", CGROUP_ROOT, "/", true)) < 0)
+        if (layout == CGROUP_LAYOUT_UNIFIED && !have_v2 &&
+            (r = mounts_add(&m, &n, "", CGROUP_ROOT, "/", true)) < 0)
                 goto fail;
         *ret = m;
         *ret_n = n;
@@ -1259,14 +1275,15 @@ static int discover_test(CgroupLayout layout, CgroupMount **ret, size_t *ret_n)
         if (names)
                 qsort(names, strv_length(names), sizeof(char *), strcmp_ptr);
 
-        STRV_FOREACH(name, names) {
+        STRV_FOREACH (name, names) {
                 _cleanup_free_ char *mp = path_join(arg_test_root, *name);
                 if (!mp) {
                         r = -ENOMEM;
                         goto fail;
                 }
                 if (streq(*name, "unified")) {
-                        if (layout == CGROUP_LAYOUT_HYBRID && (r = mounts_add(&m, &n, "", mp, "/", true)) < 0)
+                        if (layout == CGROUP_LAYOUT_HYBRID &&
+                            (r = mounts_add(&m, &n, "", mp, "/", true)) < 0)
                                 goto fail;
                         continue;
                 }
@@ -1385,14 +1402,12 @@ int cgroup_new(const char *cgroups_path, const char *id, Cgroup **ret)
         for (size_t i = 0; i < n_mounts; i++) {
                 CgroupHierarchy *h = &cg->hier[cg->n_hier++];
                 h->unified = mounts[i].unified;
-                h->controllers = TAKE_PTR(mounts[i].controllers);
-                h->mount = TAKE_PTR(mounts[i].mount);
                 if (relative) {
                         _cleanup_free_ char *base = NULL;
                         r = self_group(self, &mounts[i], &base);
                         if (r < 0) {
                                 fail_detail(r, "/proc/self/cgroup", NULL,
-                                            *h->controllers ? h->controllers : "cgroup2");
+                                            *mounts[i].controllers ? mounts[i].controllers : "cgroup2");
                                 goto finish;
                         }
                         /* runc's fs2 rule: our own v2 group holds us, and a group with processes
@@ -1409,6 +1424,8 @@ int cgroup_new(const char *cgroups_path, const char *id, Cgroup **ret)
                         h->path = path_join(base, p);
                 } else
                         h->path = strdup(p);
+                h->controllers = TAKE_PTR(mounts[i].controllers);
+                h->mount = TAKE_PTR(mounts[i].mount);
                 if (!h->path || !(h->dir = path_join(h->mount, h->path))) {
                         r = -ENOMEM;
                         goto finish;
@@ -1474,8 +1491,9 @@ json_t *cgroup_to_json(const Cgroup *cg)
                 return NULL;
         for (size_t i = 0; i < cg->n_hier; i++) {
                 const CgroupHierarchy *h = &cg->hier[i];
-                json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:b}", "controllers", h->controllers, "mount", h->mount,
-                                      "path", h->path, "created", (json_int_t)h->created, "unified", h->unified);
+                json_t *o =
+                        json_pack("{s:s,s:s,s:s,s:I,s:b}", "controllers", h->controllers, "mount", h->mount,
+                                  "path", h->path, "created", (json_int_t)h->created, "unified", h->unified);
                 if (!o || json_array_append_new(a, o) < 0)
                         return NULL;
         }
@@ -1506,11 +1524,12 @@ int cgroup_from_json(json_t *j, Cgroup **ret)
         cg->hier = calloc(json_array_size(a), sizeof(CgroupHierarchy));
         if (!cg->hier)
                 return -ENOMEM;
-        json_array_foreach(a, i, e) {
+        json_array_foreach (a, i, e) {
                 CgroupHierarchy *h = &cg->hier[cg->n_hier++];
                 uint32_t created = 0;
                 json_path_index(p, "cgroup.hierarchies", i);
-                if (!json_is_object(e) || json_read_string(e, "controllers", p, true, &h->controllers, &err) < 0 ||
+                if (!json_is_object(e) ||
+                    json_read_string(e, "controllers", p, true, &h->controllers, &err) < 0 ||
                     json_read_string(e, "mount", p, true, &h->mount, &err) < 0 ||
                     json_read_string(e, "path", p, true, &h->path, &err) < 0 ||
                     json_read_uint32(e, "created", p, false, &created, &err) < 0 ||
@@ -1533,7 +1552,7 @@ int cgroup_from_json(json_t *j, Cgroup **ret)
 /* A v1 cpuset group starts with empty cpus and mems and admits no task until they are set. */
 static int cpuset_fill(int parent_fd, int fd, const char *dir)
 {
-        static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
+        static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 _cleanup_free_ char *mine = NULL, *theirs = NULL;
                 int r = read_text(fd, files[i], &mine);
@@ -1681,8 +1700,8 @@ static int v1_cpuset(Cgroup *cg, const CgroupResources *r)
                 return 0;
         CgroupHierarchy *h = find_v1(cg, "cpuset");
         if (!h)
-                return fail_at(-EOPNOTSUPP, r->cpu.cpus ? "linux.resources.cpu.cpus" : "linux.resources.cpu.mems",
-                               NULL);
+                return fail_at(-EOPNOTSUPP,
+                               r->cpu.cpus ? "linux.resources.cpu.cpus" : "linux.resources.cpu.mems", NULL);
         _cleanup_close_ int fd = group_open(h);
         int k;
         if (fd < 0)
@@ -1748,15 +1767,18 @@ static int v1_memory(Cgroup *cg, const CgroupResources *r)
         else if (set_swap && (k = write_int64(fd, h->dir, MEMSW, swap)) < 0)
                 return k;
 
-        if (set_res && (k = write_int64(fd, h->dir, "memory.soft_limit_in_bytes", r->memory.reservation)) < 0)
+        if (set_res &&
+            (k = write_int64(fd, h->dir, "memory.soft_limit_in_bytes", r->memory.reservation)) < 0)
                 return k;
-        if (set_tcp && (k = write_int64(fd, h->dir, "memory.kmem.tcp.limit_in_bytes", r->memory.kernel_tcp)) < 0)
+        if (set_tcp &&
+            (k = write_int64(fd, h->dir, "memory.kmem.tcp.limit_in_bytes", r->memory.kernel_tcp)) < 0)
                 return k;
         if (r->memory.has_swappiness &&
             (k = write_uint64(fd, h->dir, "memory.swappiness", r->memory.swappiness)) < 0)
                 return k;
         if (r->memory.has_disable_oom_killer &&
-            (k = write_value(fd, h->dir, "memory.oom_control", r->memory.disable_oom_killer ? "1" : "0")) < 0)
+            (k = write_value(fd, h->dir, "memory.oom_control", r->memory.disable_oom_killer ? "1" : "0")) <
+                    0)
                 return k;
         /* Hierarchical accounting is always on since 5.x and the kernel refuses "0": only "1" is
          * worth writing. */
@@ -1801,7 +1823,8 @@ static int v1_cpu(Cgroup *cg, const CgroupResources *r)
                 return k;
         if (rt_period && (k = write_uint64(fd, h->dir, "cpu.rt_period_us", r->cpu.rt_period)) < 0)
                 return k;
-        if (r->cpu.has_rt_runtime && (k = write_int64(fd, h->dir, "cpu.rt_runtime_us", r->cpu.rt_runtime)) < 0)
+        if (r->cpu.has_rt_runtime &&
+            (k = write_int64(fd, h->dir, "cpu.rt_runtime_us", r->cpu.rt_runtime)) < 0)
                 return k;
         if (r->cpu.has_idle && (k = write_int64(fd, h->dir, "cpu.idle", r->cpu.idle)) < 0)
                 return k;
@@ -1828,8 +1851,8 @@ static const char *first_existing(int fd, const char *a, const char *b)
 
 static bool blkio_requested(const CgroupResources *r)
 {
-        if ((r->blkio.has_weight && r->blkio.weight != 0) || (r->blkio.has_leaf_weight && r->blkio.leaf_weight) ||
-            r->blkio.n_weight_devices > 0)
+        if ((r->blkio.has_weight && r->blkio.weight != 0) ||
+            (r->blkio.has_leaf_weight && r->blkio.leaf_weight) || r->blkio.n_weight_devices > 0)
                 return true;
         for (size_t k = 0; k < _CGROUP_THROTTLE_MAX; k++)
                 if (r->blkio.n_throttle[k] > 0)
@@ -1879,7 +1902,8 @@ static int v1_blkio(Cgroup *cg, const CgroupResources *r)
                                                  (unsigned)d->weight) < 0)
                         return -ENOMEM;
                 if (leaf && d->has_leaf_weight &&
-                    format_line(&lwd, "%" PRId64 ":%" PRId64 " %u", d->major, d->minor, (unsigned)d->leaf_weight) < 0)
+                    format_line(&lwd, "%" PRId64 ":%" PRId64 " %u", d->major, d->minor,
+                                (unsigned)d->leaf_weight) < 0)
                         return -ENOMEM;
         }
         if (wd && (k = write_lines(fd, h->dir, wdfile, wd)) < 0)
@@ -1891,7 +1915,8 @@ static int v1_blkio(Cgroup *cg, const CgroupResources *r)
                 _cleanup_strv_free_ char **l = NULL;
                 for (size_t i = 0; i < r->blkio.n_throttle[t]; i++) {
                         const CgroupBlkioThrottleDevice *d = &r->blkio.throttle[t][i];
-                        if (format_line(&l, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor, d->rate) < 0)
+                        if (format_line(&l, "%" PRId64 ":%" PRId64 " %" PRIu64, d->major, d->minor,
+                                        d->rate) < 0)
                                 return -ENOMEM;
                 }
                 if ((k = write_lines(fd, h->dir, throttle_files[t], l)) < 0)
@@ -1905,7 +1930,8 @@ static int hugetlb_write(int fd, const char *dir, const CgroupHugepageLimit *l, 
         char f[64], rsvd[64];
         int k;
         snprintf(f, sizeof(f), v2 ? "hugetlb.%s.max" : "hugetlb.%s.limit_in_bytes", l->page_size);
-        snprintf(rsvd, sizeof(rsvd), v2 ? "hugetlb.%s.rsvd.max" : "hugetlb.%s.rsvd.limit_in_bytes", l->page_size);
+        snprintf(rsvd, sizeof(rsvd), v2 ? "hugetlb.%s.rsvd.max" : "hugetlb.%s.rsvd.limit_in_bytes",
+                 l->page_size);
         if ((k = write_uint64(fd, dir, f, l->limit)) < 0)
                 return k;
         /* reservation accounting (5.7+) catches what page-fault accounting lets through as SIGBUS */
@@ -2041,12 +2067,12 @@ static int v2_needed_controllers(const CgroupResources *r, char ***ret)
                         return -ENOMEM;
                 }
         }
-        STRV_FOREACH(k, r ? r->unified_keys : NULL) {
+        STRV_FOREACH (k, r ? r->unified_keys : NULL) {
                 char *c = strndup(*k, strcspn(*k, "."));
                 if (!c)
                         return -ENOMEM;
                 bool dup = streq(c, "cgroup"); /* core files need no controller */
-                STRV_FOREACH(e, l)
+                STRV_FOREACH (e, l)
                         dup = dup || streq(*e, c);
                 if (dup) {
                         free(c);
@@ -2063,7 +2089,7 @@ static int v2_needed_controllers(const CgroupResources *r, char ***ret)
 
 static bool strv_has(char **l, const char *s)
 {
-        STRV_FOREACH(e, l)
+        STRV_FOREACH (e, l)
                 if (streq(*e, s))
                         return true;
         return false;
@@ -2073,7 +2099,7 @@ static bool strv_has(char **l, const char *s)
  * needed must be available; accounting ones (memory, pids, for stats) are enabled if they can. */
 static int v2_enable_controllers(const CgroupHierarchy *h, char **needed)
 {
-        static const char *const accounting[] = { "memory", "pids" };
+        static const char *const accounting[] = {"memory", "pids"};
         _cleanup_close_ int fd = open(h->mount, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return fail_at(negative_errno(), h->mount, NULL);
@@ -2090,7 +2116,7 @@ static int v2_enable_controllers(const CgroupHierarchy *h, char **needed)
                 k = read_text(fd, "cgroup.subtree_control", &enabled);
                 if (k < 0)
                         return fail_at(k, built, "cgroup.subtree_control");
-                STRV_FOREACH(c, needed)
+                STRV_FOREACH (c, needed)
                         if (!word_has(avail, *c))
                                 return fail_detail(-EOPNOTSUPP, built, "cgroup.controllers", *c);
 
@@ -2192,7 +2218,8 @@ static int v2_cpu(int fd, const CgroupHierarchy *h, const CgroupResources *r)
         bool period = r->cpu.has_period && r->cpu.period != 0;
         int k;
 
-        if ((r->cpu.has_rt_runtime && r->cpu.rt_runtime != 0) || (r->cpu.has_rt_period && r->cpu.rt_period != 0))
+        if ((r->cpu.has_rt_runtime && r->cpu.rt_runtime != 0) ||
+            (r->cpu.has_rt_period && r->cpu.rt_period != 0))
                 return fail_detail(-EOPNOTSUPP, "linux.resources.cpu.realtimeRuntime", NULL,
                                    "cgroup v2 has no realtime group scheduling");
         if (r->cpu.has_shares && r->cpu.shares != 0 &&
@@ -2251,7 +2278,8 @@ static int v2_io(int fd, const CgroupHierarchy *h, const CgroupResources *r)
         const char *wfile = bfq ? "io.bfq.weight" : "io.weight";
         if (r->blkio.has_weight && r->blkio.weight != 0 &&
             (k = write_uint64(fd, h->dir, wfile,
-                              bfq ? r->blkio.weight : cgroup_blkio_weight_to_io_weight(r->blkio.weight))) < 0)
+                              bfq ? r->blkio.weight : cgroup_blkio_weight_to_io_weight(r->blkio.weight))) <
+                    0)
                 return k;
 
         _cleanup_strv_free_ char **wd = NULL, **max = NULL;
@@ -2275,7 +2303,8 @@ static int v2_io(int fd, const CgroupHierarchy *h, const CgroupResources *r)
                                 snprintf(v, sizeof(v), "max");
                         else
                                 snprintf(v, sizeof(v), "%" PRIu64, d->rate);
-                        if (format_line(&max, "%" PRId64 ":%" PRId64 " %s=%s", d->major, d->minor, keys[t], v) < 0)
+                        if (format_line(&max, "%" PRId64 ":%" PRId64 " %s=%s", d->major, d->minor, keys[t],
+                                        v) < 0)
                                 return -ENOMEM;
                 }
         return write_lines(fd, h->dir, "io.max", max);
@@ -2602,7 +2631,8 @@ int cgroup_kill_all(Cgroup *cg, int sig)
         if (u && sig == SIGKILL) {
                 /* cgroup.kill (5.14+) kills the whole subtree atomically, forks in flight included */
                 _cleanup_close_ int fd = group_open(u);
-                if (fd >= 0 && file_exists(fd, "cgroup.kill") && write_value(fd, u->dir, "cgroup.kill", "1") >= 0)
+                if (fd >= 0 && file_exists(fd, "cgroup.kill") &&
+                    write_value(fd, u->dir, "cgroup.kill", "1") >= 0)
                         return 0;
                 clear_error();
         }
@@ -2687,7 +2717,8 @@ static int rmdir_group(int parent_fd, const char *name, const char *path, unsign
                         continue;
                 if (de->d_type == DT_UNKNOWN) {
                         struct stat st;
-                        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+                        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                            !S_ISDIR(st.st_mode))
                                 continue;
                 }
                 _cleanup_free_ char *sub = path_join(path, de->d_name);
@@ -2835,7 +2866,8 @@ int cgroup_stats(Cgroup *cg, json_t **ret)
                 if (fd >= 0) {
                         if (k >= 0 && read_u64(fd, v2 ? "memory.current" : "memory.usage_in_bytes", &v) >= 0)
                                 k = stats_set(mem, "usage", json_u64(v));
-                        if (k >= 0 && read_u64(fd, v2 ? "memory.peak" : "memory.max_usage_in_bytes", &v) >= 0)
+                        if (k >= 0 &&
+                            read_u64(fd, v2 ? "memory.peak" : "memory.max_usage_in_bytes", &v) >= 0)
                                 k = stats_set(mem, "max_usage", json_u64(v));
                         if (k >= 0 && read_u64(fd, v2 ? "memory.max" : "memory.limit_in_bytes", &v) >= 0)
                                 k = stats_set(mem, "limit", json_limit(v));
@@ -2863,7 +2895,8 @@ int cgroup_stats(Cgroup *cg, json_t **ret)
         if (!have_cpu && (h = find_unified(cg))) {
                 _cleanup_close_ int fd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (fd >= 0 && k >= 0 && read_keyed(fd, "cpu.stat", "usage_usec", &v) >= 0)
-                        k = stats_set(cpu, "usage_ns", json_u64(v > UINT64_MAX / 1000 ? UINT64_MAX : v * 1000));
+                        k = stats_set(cpu, "usage_ns",
+                                      json_u64(v > UINT64_MAX / 1000 ? UINT64_MAX : v * 1000));
         }
 
         if (k < 0) {
@@ -2873,7 +2906,8 @@ int cgroup_stats(Cgroup *cg, json_t **ret)
                 return k;
         }
         /* stats_group consumes its object whatever happens */
-        int a = stats_group(top, "memory", mem), b = stats_group(top, "pids", pids), c = stats_group(top, "cpu", cpu);
+        int a = stats_group(top, "memory", mem), b = stats_group(top, "pids", pids),
+            c = stats_group(top, "cpu", cpu);
         if (a < 0 || b < 0 || c < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(top);
@@ -2882,6 +2916,6 @@ int cgroup_stats(Cgroup *cg, json_t **ret)
 
 json_t *cgroup_features(void)
 {
-        return json_pack("{s:b,s:b,s:b,s:b,s:b}", "v1", true, "v2", true, "systemd", false, "systemdUser", false,
-                         "rdma", true);
+        return json_pack("{s:b,s:b,s:b,s:b,s:b}", "v1", true, "v2", true, "systemd", false, "systemdUser",
+                         false, "rdma", true);
 }

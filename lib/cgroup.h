@@ -18,9 +18,9 @@
 
 typedef struct CgroupDeviceRule {
         bool allow;
-        char type;            /* 'a', 'c' or 'b' */
+        char type; /* 'a', 'c' or 'b' */
         int64_t major, minor; /* -1: any ('*') */
-        char access[4];       /* non-empty subset of "rwm", in that order */
+        char access[4]; /* non-empty subset of "rwm", in that order */
 } CgroupDeviceRule;
 
 typedef struct CgroupBlkioWeightDevice {
@@ -119,8 +119,8 @@ int cgroup_swap_to_v2(int64_t limit, int64_t swap, int64_t *ret);
 
 typedef enum CgroupLayout {
         CGROUP_LAYOUT_UNIFIED, /* /sys/fs/cgroup is cgroup2 */
-        CGROUP_LAYOUT_HYBRID,  /* v1 controllers + cgroup2 at /sys/fs/cgroup/unified */
-        CGROUP_LAYOUT_LEGACY,  /* v1 only */
+        CGROUP_LAYOUT_HYBRID, /* v1 controllers + cgroup2 at /sys/fs/cgroup/unified */
+        CGROUP_LAYOUT_LEGACY, /* v1 only */
 } CgroupLayout;
 
 const char *cgroup_layout_to_string(CgroupLayout l);
@@ -172,7 +172,7 @@ int cgroup_apply(Cgroup *cg, const CgroupResources *r); /* create-time and 'upda
 int cgroup_enter(Cgroup *cg, pid_t pid);
 /* Every pid in the group and its descendants (primary hierarchy). */
 int cgroup_get_pids(Cgroup *cg, pid_t **ret, size_t *ret_n);
-int cgroup_kill_all(Cgroup *cg, int sig);   /* freeze, signal every task, thaw */
+int cgroup_kill_all(Cgroup *cg, int sig); /* freeze, signal every task, thaw */
 int cgroup_freeze(Cgroup *cg, bool freeze); /* pause / resume; waits (5 s at most) */
 int cgroup_is_frozen(Cgroup *cg, bool *ret);
 /* Remove every directory it made (deepest first); a busy group is retried briefly. */

@@ -38,11 +38,11 @@
 #endif
 
 enum {
-        SYNC_GO = 1,     /* parent → child: ID maps written, cgroup joined; payload: state JSON */
-        SYNC_HOOKS,      /* child → parent: run prestart + createRuntime now */
+        SYNC_GO = 1, /* parent → child: ID maps written, cgroup joined; payload: state JSON */
+        SYNC_HOOKS, /* child → parent: run prestart + createRuntime now */
         SYNC_HOOKS_DONE, /* parent → child */
-        SYNC_READY,      /* child → parent: only execve is left */
-        SYNC_ERROR,      /* child → parent: error, payload: message */
+        SYNC_READY, /* child → parent: only execve is left */
+        SYNC_ERROR, /* child → parent: error, payload: message */
 };
 
 typedef struct SyncHeader {
@@ -76,7 +76,7 @@ static int sync_send(int fd, int type, int error, const char *payload)
 {
         size_t n = payload ? strlen(payload) : 0;
         char buf[SYNC_MAX];
-        SyncHeader h = { type, error };
+        SyncHeader h = {type, error};
         if (n > sizeof(buf) - sizeof(h))
                 n = sizeof(buf) - sizeof(h);
         memcpy(buf, &h, sizeof(h));
@@ -157,7 +157,7 @@ static int write_sysctls(const OciConfig *config)
                 return 0;
         /* /proc is the procfs we mounted; check it, and never cross into another mount below
          * /proc/sys (a bind over a sysctl file would redirect the write). */
-        struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+        struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
         _cleanup_close_ int sys = (int)syscall(SYS_openat2, AT_FDCWD, "/proc/sys", &how, sizeof(how));
         struct statfs sf;
         if (sys < 0)
@@ -171,7 +171,8 @@ static int write_sysctls(const OciConfig *config)
                         if (*p == '.')
                                 *p = '/';
                 how.flags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW;
-                how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
+                how.resolve =
+                        RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS;
                 _cleanup_close_ int fd = (int)syscall(SYS_openat2, sys, path, &how, sizeof(how));
                 if (fd < 0)
                         return negative_errno();
@@ -184,7 +185,7 @@ static int write_sysctls(const OciConfig *config)
 static void reset_signals(void)
 {
         sigset_t all;
-        struct sigaction sa = { .sa_handler = SIG_DFL };
+        struct sigaction sa = {.sa_handler = SIG_DFL};
         for (int s = 1; s < _NSIG; s++)
                 if (s != SIGKILL && s != SIGSTOP)
                         (void)sigaction(s, &sa, NULL);
@@ -205,14 +206,14 @@ static bool setgroups_allowed(void)
 
 /* The last steps, shared by create and exec: from here on only the process config matters. */
 _noreturn_ void finalize_and_exec(const OciProcess *p, const char *exe, SeccompFilter *seccomp,
-                                         unsigned preserve_fds, bool terminal_done, int report_fd)
+                                  unsigned preserve_fds, bool terminal_done, int report_fd)
 {
         int r;
         const char *what = "";
-#define FAIL(step)                                                                                            \
-        do {                                                                                                  \
-                what = step;                                                                                  \
-                goto fail;                                                                                    \
+#define FAIL(step) \
+        do { \
+                what = step; \
+                goto fail; \
         } while (0)
 
         if ((r = process_apply_rlimits(p)) < 0)
@@ -259,7 +260,7 @@ _noreturn_ void finalize_and_exec(const OciProcess *p, const char *exe, SeccompF
                         FAIL("loading the seccomp filter");
                 safe_close(notify);
         }
-        execve(exe, p->args, p->env ?: (char *[]){ NULL });
+        execve(exe, p->args, p->env ?: (char *[]){NULL});
         r = negative_errno();
         what = "executing the payload";
 fail:
@@ -325,7 +326,8 @@ _noreturn_ static void child_main(Container *c)
                 .cgroup = c->cgroup,
                 .dev_null_fd = c->dev_null_fd,
         };
-        if ((r = rootfs_prepare(&rc)) < 0 || (r = rootfs_mount_all(&rc)) < 0 || (r = rootfs_setup_dev(&rc)) < 0)
+        if ((r = rootfs_prepare(&rc)) < 0 || (r = rootfs_mount_all(&rc)) < 0 ||
+            (r = rootfs_setup_dev(&rc)) < 0)
                 child_fail(c, r, rootfs_last_step());
 
         if (config->hostname && oci_config_has_namespace(config, CLONE_NEWUTS) &&
@@ -344,8 +346,9 @@ _noreturn_ static void child_main(Container *c)
         }
         if (config->n_hooks[OCI_HOOK_CREATE_CONTAINER]) {
                 _cleanup_free_ char *herr = NULL;
-                r = hooks_run(config->hooks[OCI_HOOK_CREATE_CONTAINER], config->n_hooks[OCI_HOOK_CREATE_CONTAINER],
-                              "createContainer", c->state_json, &herr);
+                r = hooks_run(config->hooks[OCI_HOOK_CREATE_CONTAINER],
+                              config->n_hooks[OCI_HOOK_CREATE_CONTAINER], "createContainer", c->state_json,
+                              &herr);
                 if (r < 0)
                         child_fail(c, r, herr ?: "createContainer hook");
         }
@@ -398,8 +401,9 @@ _noreturn_ static void child_main(Container *c)
 
         if (config->n_hooks[OCI_HOOK_START_CONTAINER]) {
                 _cleanup_free_ char *herr = NULL;
-                r = hooks_run(config->hooks[OCI_HOOK_START_CONTAINER], config->n_hooks[OCI_HOOK_START_CONTAINER],
-                              "startContainer", c->state_json, &herr);
+                r = hooks_run(config->hooks[OCI_HOOK_START_CONTAINER],
+                              config->n_hooks[OCI_HOOK_START_CONTAINER], "startContainer", c->state_json,
+                              &herr);
                 if (r < 0) {
                         fprintf(stderr, "ctr-exec: %s\n", herr ?: "startContainer hook failed");
                         _exit(127);
@@ -532,9 +536,9 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 .console_fd = -EBADF,
                 .fifo_fd = -EBADF,
                 .dev_null_fd = -EBADF,
-                .sync = { -EBADF, -EBADF },
+                .sync = {-EBADF, -EBADF},
         };
-        ContainerState st = { 0 };
+        ContainerState st = {0};
         char created[64], path[PATH_MAX];
         _cleanup_close_ int own_pidns = -EBADF, own_timens = -EBADF, state_dir = -EBADF;
         bool state_made = false;
@@ -549,10 +553,11 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         r = oci_config_load(c.bundle, &c.config, err);
         if (r < 0)
                 goto fail;
-        STRV_FOREACH(w, c.config->warnings)
-        fprintf(stderr, "warning: %s\n", *w);
+        STRV_FOREACH (w, c.config->warnings)
+                fprintf(stderr, "warning: %s\n", *w);
         if (!c.config->process) {
-                r = seterr(err, -EINVAL, "%s/config.json: process: required to create a container", c.bundle);
+                r = seterr(err, -EINVAL, "%s/config.json: process: required to create a container",
+                           c.bundle);
                 goto fail;
         }
         if (!c.config->root_path) {
@@ -561,8 +566,8 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         }
         const OciNamespace *mntns = oci_config_namespace(c.config, CLONE_NEWNS);
         if (!mntns || mntns->path) {
-                r = seterr(err, -EINVAL, "%s/config.json: linux.namespaces: a new mount namespace is required",
-                           c.bundle);
+                r = seterr(err, -EINVAL,
+                           "%s/config.json: linux.namespaces: a new mount namespace is required", c.bundle);
                 goto fail;
         }
         if (c.config->root_path[0] == '/')
@@ -572,7 +577,8 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 c.rootfs = realpath(path, NULL);
         }
         if (!c.rootfs) {
-                r = seterr(err, negative_errno(), "root.path '%s': %s", c.config->root_path, strerror(errno));
+                r = seterr(err, negative_errno(), "root.path '%s': %s", c.config->root_path,
+                           strerror(errno));
                 goto fail;
         }
         c.rootfs_fd = open(c.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -616,7 +622,8 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
 
         r = cgroup_new(c.config->cgroups_path, o->id, &c.cgroup);
         if (r < 0) {
-                r = seterr(err, r, "linux.cgroupsPath '%s': %s", strempty(c.config->cgroups_path), strerror(-r));
+                r = seterr(err, r, "linux.cgroupsPath '%s': %s", strempty(c.config->cgroups_path),
+                           strerror(-r));
                 goto fail;
         }
         st.cgroup = cgroup_to_json(c.cgroup);
@@ -661,7 +668,8 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 if (o->console_socket) {
                         r = console_socket_connect(o->console_socket, &c.console_fd);
                         if (r < 0) {
-                                r = seterr(err, r, "console socket '%s': %s", o->console_socket, strerror(-r));
+                                r = seterr(err, r, "console socket '%s': %s", o->console_socket,
+                                           strerror(-r));
                                 goto fail;
                         }
                 } else {
@@ -701,14 +709,16 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 }
                 int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
                 if (fd < 0) {
-                        r = seterr(err, negative_errno(), "linux.namespaces[%zu].path '%s': %m", i, ns->path);
+                        r = seterr(err, negative_errno(), "linux.namespaces[%zu].path '%s': %m", i,
+                                   ns->path);
                         goto fail;
                 }
                 if (ns->type == CLONE_NEWPID) {
                         /* pid namespaces apply to children: enter it before the clone */
                         own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
                         if (setns(fd, CLONE_NEWPID) < 0) {
-                                r = seterr(err, negative_errno(), "joining pid namespace '%s': %m", ns->path);
+                                r = seterr(err, negative_errno(), "joining pid namespace '%s': %m",
+                                           ns->path);
                                 close(fd);
                                 goto fail;
                         }
@@ -727,8 +737,11 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 }
                 for (size_t i = 0; i < c.config->n_time_offsets; i++) {
                         char line[128];
-                        snprintf(line, sizeof(line), "%s %lld %u", c.config->time_offsets[i].clock == CLOCK_MONOTONIC ? "monotonic" : "boottime",
-                                 (long long)c.config->time_offsets[i].secs, c.config->time_offsets[i].nanosecs);
+                        snprintf(line, sizeof(line), "%s %lld %u",
+                                 c.config->time_offsets[i].clock == CLOCK_MONOTONIC ? "monotonic"
+                                                                                    : "boottime",
+                                 (long long)c.config->time_offsets[i].secs,
+                                 c.config->time_offsets[i].nanosecs);
                         r = write_string_at(AT_FDCWD, "/proc/self/timens_offsets", line);
                         if (r < 0) {
                                 r = seterr(err, r, "linux.timeOffsets: %s", strerror(-r));
@@ -809,11 +822,12 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                         break;
                 if (r == SYNC_HOOKS) {
                         _cleanup_free_ char *sj = state_json_for_hooks(&st, STATUS_CREATING);
-                        r = hooks_run(c.config->hooks[OCI_HOOK_PRESTART], c.config->n_hooks[OCI_HOOK_PRESTART],
-                                      "prestart", sj, err);
+                        r = hooks_run(c.config->hooks[OCI_HOOK_PRESTART],
+                                      c.config->n_hooks[OCI_HOOK_PRESTART], "prestart", sj, err);
                         if (r >= 0)
                                 r = hooks_run(c.config->hooks[OCI_HOOK_CREATE_RUNTIME],
-                                              c.config->n_hooks[OCI_HOOK_CREATE_RUNTIME], "createRuntime", sj, err);
+                                              c.config->n_hooks[OCI_HOOK_CREATE_RUNTIME], "createRuntime",
+                                              sj, err);
                         if (r < 0)
                                 goto fail;
                         r = sync_send(c.sync[0], SYNC_HOOKS_DONE, 0, NULL);

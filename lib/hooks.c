@@ -21,15 +21,15 @@ const char *hook_kind_name(OciHookKind k)
 
 static int run_one(const OciHook *h, const char *state_json, int *ret_status, bool *ret_timed_out)
 {
-        _cleanup_close_pair_ int in[2] = { -EBADF, -EBADF };
+        _cleanup_close_pair_ int in[2] = {-EBADF, -EBADF};
         if (pipe2(in, O_CLOEXEC) < 0)
                 return negative_errno();
         pid_t pid = fork();
         if (pid < 0)
                 return negative_errno();
         if (pid == 0) {
-                char *const empty[] = { NULL };
-                char *const argv0[] = { h->path, NULL };
+                char *const empty[] = {NULL};
+                char *const argv0[] = {h->path, NULL};
                 if (dup2(in[0], 0) < 0)
                         _exit(127);
                 signal(SIGPIPE, SIG_DFL);
@@ -48,7 +48,7 @@ static int run_one(const OciHook *h, const char *state_json, int *ret_status, bo
         if (h->timeout > 0) {
                 int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
                 if (pfd >= 0) {
-                        struct pollfd p = { .fd = pfd, .events = POLLIN };
+                        struct pollfd p = {.fd = pfd, .events = POLLIN};
                         int k;
                         do
                                 k = poll(&p, 1, h->timeout * 1000);
@@ -74,13 +74,14 @@ int hooks_run(const OciHook *hooks, size_t n, const char *kind, const char *stat
                 bool timed_out;
                 int r = run_one(&hooks[i], state_json, &status, &timed_out);
                 if (r < 0) {
-                        if (err && asprintf(err, "%s hook #%zu '%s': %s", kind, i, hooks[i].path, strerror(-r)) < 0)
+                        if (err &&
+                            asprintf(err, "%s hook #%zu '%s': %s", kind, i, hooks[i].path, strerror(-r)) < 0)
                                 *err = NULL;
                         return r;
                 }
                 if (timed_out) {
-                        if (err && asprintf(err, "%s hook #%zu '%s' timed out after %d s", kind, i, hooks[i].path,
-                                            hooks[i].timeout) < 0)
+                        if (err && asprintf(err, "%s hook #%zu '%s' timed out after %d s", kind, i,
+                                            hooks[i].path, hooks[i].timeout) < 0)
                                 *err = NULL;
                         return -ETIMEDOUT;
                 }

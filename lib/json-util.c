@@ -133,7 +133,8 @@ int json_read_int64(json_t *obj, const char *key, const char *path, bool require
         return 1;
 }
 
-int json_read_uint64(json_t *obj, const char *key, const char *path, bool required, uint64_t *ret, char **err)
+int json_read_uint64(json_t *obj, const char *key, const char *path, bool required, uint64_t *ret,
+                     char **err)
 {
         char p[JSON_PATH_MAX];
         int r;
@@ -143,8 +144,9 @@ int json_read_uint64(json_t *obj, const char *key, const char *path, bool requir
         /* jansson stores integers as signed 64 bit; values above INT64_MAX arrive as reals. */
         if (json_is_real(v)) {
                 double d = json_real_value(v);
-                if (d >= 9223372036854775808.0 && d <= 18446744073709551615.0 && d == (double)(uint64_t)d) {
-                        *ret = (uint64_t)d;
+                /* 2^64-1 arrives rounded to 2^64; doubles this large have no fraction */
+                if (d >= 9223372036854775808.0 && d <= 18446744073709551616.0) {
+                        *ret = d >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)d;
                         return 1;
                 }
                 return json_err(err, p, "expected an unsigned integer, got %g", d);
@@ -158,7 +160,8 @@ int json_read_uint64(json_t *obj, const char *key, const char *path, bool requir
         return 1;
 }
 
-int json_read_uint32(json_t *obj, const char *key, const char *path, bool required, uint32_t *ret, char **err)
+int json_read_uint32(json_t *obj, const char *key, const char *path, bool required, uint32_t *ret,
+                     char **err)
 {
         uint64_t u = 0;
         int r = json_read_uint64(obj, key, path, required, &u, err);
@@ -187,8 +190,7 @@ int json_read_strv(json_t *obj, const char *key, const char *path, char ***ret, 
         if (!l)
                 return -ENOMEM;
         json_t *e;
-        json_array_foreach(v, i, e)
-        {
+        json_array_foreach (v, i, e) {
                 if (!json_is_string(e) || strlen(json_string_value(e)) != json_string_length(e)) {
                         strv_free(l);
                         return json_err(err, json_path_index(ip, p, i), "expected a string");
@@ -202,4 +204,59 @@ int json_read_strv(json_t *obj, const char *key, const char *path, char ***ret, 
         strv_free(*ret);
         *ret = l;
         return 1;
+}
+
+/* jansson refuses integers beyond int64, but Go writes uint64 values such as 2^64-1
+ * (RLIM_INFINITY) as plain integers. Retry such a document with those literals turned into
+ * reals, which json_read_uint64() maps back. */
+json_t *json_loadb_lenient(const char *data, size_t size, size_t flags, json_error_t *error)
+{
+        json_t *j = json_loadb(data, size, flags, error);
+        if (j || !strstr(error->text, "too big integer"))
+                return j;
+        _cleanup_free_ char *copy = malloc(size * 2 + 1);
+        if (!copy)
+                return NULL;
+        size_t o = 0;
+        bool in_string = false;
+        for (size_t i = 0; i < size;) {
+                char ch = data[i];
+                if (in_string) {
+                        copy[o++] = ch;
+                        if (ch == '\\' && i + 1 < size)
+                                copy[o++] = data[++i];
+                        else if (ch == '"')
+                                in_string = false;
+                        i++;
+                        continue;
+                }
+                if (ch == '"') {
+                        in_string = true;
+                        copy[o++] = ch;
+                        i++;
+                        continue;
+                }
+                if ((ch >= '0' && ch <= '9') || ch == '-') {
+                        size_t start = i, digits = 0;
+                        bool integer = true;
+                        if (data[i] == '-')
+                                i++;
+                        while (i < size && data[i] >= '0' && data[i] <= '9') {
+                                i++;
+                                digits++;
+                        }
+                        if (i < size && (data[i] == '.' || data[i] == 'e' || data[i] == 'E'))
+                                integer = false;
+                        memcpy(copy + o, data + start, i - start);
+                        o += i - start;
+                        if (integer && digits >= 19) {
+                                copy[o++] = '.';
+                                copy[o++] = '0';
+                        }
+                        continue;
+                }
+                copy[o++] = ch;
+                i++;
+        }
+        return json_loadb(copy, o, flags, error);
 }

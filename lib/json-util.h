@@ -26,6 +26,11 @@ int json_expect_array(json_t *v, const char *path, char **err);
 int json_read_string(json_t *obj, const char *key, const char *path, bool required, char **ret, char **err);
 int json_read_bool(json_t *obj, const char *key, const char *path, bool *ret, char **err);
 int json_read_int64(json_t *obj, const char *key, const char *path, bool required, int64_t *ret, char **err);
-int json_read_uint64(json_t *obj, const char *key, const char *path, bool required, uint64_t *ret, char **err);
-int json_read_uint32(json_t *obj, const char *key, const char *path, bool required, uint32_t *ret, char **err);
+int json_read_uint64(json_t *obj, const char *key, const char *path, bool required, uint64_t *ret,
+                     char **err);
+int json_read_uint32(json_t *obj, const char *key, const char *path, bool required, uint32_t *ret,
+                     char **err);
 int json_read_strv(json_t *obj, const char *key, const char *path, char ***ret, char **err);
+
+/* json_loadb() that also takes integers beyond int64 (as reals; see json_read_uint64()). */
+json_t *json_loadb_lenient(const char *data, size_t size, size_t flags, json_error_t *error);

@@ -15,11 +15,11 @@ int log_get_max_level(void);
 
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) _printf_(5, 6);
 
-#define log_full_errno(level, error, ...)                                                                     \
-        ({                                                                                                    \
-                int _l_ = (level), _e_ = (error);                                                             \
-                (_l_ <= log_get_max_level()) ? log_internal(_l_, _e_, __FILE__, __LINE__, __VA_ARGS__)        \
-                                             : -abs(_e_);                                                     \
+#define log_full_errno(level, error, ...) \
+        ({ \
+                int _l_ = (level), _e_ = (error); \
+                (_l_ <= log_get_max_level()) ? log_internal(_l_, _e_, __FILE__, __LINE__, __VA_ARGS__) \
+                                             : -abs(_e_); \
         })
 
 #define log_debug(...) log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)

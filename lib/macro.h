@@ -17,17 +17,17 @@
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
 /* Hand ownership of a pointer or fd out of a cleanup scope. */
-#define TAKE_PTR(p)                                                                                           \
-        ({                                                                                                    \
-                __typeof__(p) _p_ = (p);                                                                      \
-                (p) = NULL;                                                                                   \
-                _p_;                                                                                          \
+#define TAKE_PTR(p) \
+        ({ \
+                __typeof__(p) _p_ = (p); \
+                (p) = NULL; \
+                _p_; \
         })
-#define TAKE_FD(fd)                                                                                           \
-        ({                                                                                                    \
-                int _fd_ = (fd);                                                                              \
-                (fd) = -EBADF;                                                                                \
-                _fd_;                                                                                         \
+#define TAKE_FD(fd) \
+        ({ \
+                int _fd_ = (fd); \
+                (fd) = -EBADF; \
+                _fd_; \
         })
 
 static inline void freep(void *p)
@@ -88,10 +88,10 @@ static inline int negative_errno(void)
         return errno > 0 ? -errno : -EIO;
 }
 
-#define RET_NERRNO(expr)                                                                                      \
-        ({                                                                                                    \
-                int _r_ = (expr);                                                                             \
-                _r_ < 0 ? negative_errno() : _r_;                                                             \
+#define RET_NERRNO(expr) \
+        ({ \
+                int _r_ = (expr); \
+                _r_ < 0 ? negative_errno() : _r_; \
         })
 
 #define STRV_FOREACH(s, l) for (char **s = (l); s && *s; s++)

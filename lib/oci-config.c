@@ -27,9 +27,9 @@ static const struct {
         const char *name;
         int type;
 } namespace_table[] = {
-        { "pid", CLONE_NEWPID },       { "network", CLONE_NEWNET }, { "mount", CLONE_NEWNS },
-        { "ipc", CLONE_NEWIPC },       { "uts", CLONE_NEWUTS },     { "user", CLONE_NEWUSER },
-        { "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
+        {"pid", CLONE_NEWPID},       {"network", CLONE_NEWNET}, {"mount", CLONE_NEWNS},
+        {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},     {"user", CLONE_NEWUSER},
+        {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
 };
 
 int namespace_from_string(const char *s)
@@ -52,22 +52,22 @@ static const struct {
         const char *name;
         int resource;
 } rlimit_table[] = {
-        { "RLIMIT_AS", RLIMIT_AS },
-        { "RLIMIT_CORE", RLIMIT_CORE },
-        { "RLIMIT_CPU", RLIMIT_CPU },
-        { "RLIMIT_DATA", RLIMIT_DATA },
-        { "RLIMIT_FSIZE", RLIMIT_FSIZE },
-        { "RLIMIT_LOCKS", RLIMIT_LOCKS },
-        { "RLIMIT_MEMLOCK", RLIMIT_MEMLOCK },
-        { "RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE },
-        { "RLIMIT_NICE", RLIMIT_NICE },
-        { "RLIMIT_NOFILE", RLIMIT_NOFILE },
-        { "RLIMIT_NPROC", RLIMIT_NPROC },
-        { "RLIMIT_RSS", RLIMIT_RSS },
-        { "RLIMIT_RTPRIO", RLIMIT_RTPRIO },
-        { "RLIMIT_RTTIME", RLIMIT_RTTIME },
-        { "RLIMIT_SIGPENDING", RLIMIT_SIGPENDING },
-        { "RLIMIT_STACK", RLIMIT_STACK },
+        {"RLIMIT_AS", RLIMIT_AS},
+        {"RLIMIT_CORE", RLIMIT_CORE},
+        {"RLIMIT_CPU", RLIMIT_CPU},
+        {"RLIMIT_DATA", RLIMIT_DATA},
+        {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+        {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+        {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+        {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+        {"RLIMIT_NICE", RLIMIT_NICE},
+        {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+        {"RLIMIT_NPROC", RLIMIT_NPROC},
+        {"RLIMIT_RSS", RLIMIT_RSS},
+        {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+        {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+        {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+        {"RLIMIT_STACK", RLIMIT_STACK},
 };
 
 static void mount_done(OciMount *m)
@@ -168,15 +168,16 @@ static int check_version(const char *v, const char *path, char **err)
 {
         unsigned major, minor, patch;
         char rest[64] = "";
-        if (sscanf(v, "%u.%u.%u%63s", &major, &minor, &patch, rest) < 3 || (rest[0] && rest[0] != '-' && rest[0] != '+'))
+        if (sscanf(v, "%u.%u.%u%63s", &major, &minor, &patch, rest) < 3 ||
+            (rest[0] && rest[0] != '-' && rest[0] != '+'))
                 return json_err(err, path, "'%s' is not a SemVer version", v);
         if (major != 1 || minor > 3)
                 return json_err(err, path, "version '%s' not supported (1.0.0 to 1.3.x are)", v);
         return 0;
 }
 
-static int parse_id_mappings(json_t *obj, const char *key, const char *path, OciIdMapping **ret, size_t *ret_n,
-                             char **err)
+static int parse_id_mappings(json_t *obj, const char *key, const char *path, OciIdMapping **ret,
+                             size_t *ret_n, char **err)
 {
         char p[512], ip[512];
         json_t *a = json_object_get(obj, key);
@@ -191,8 +192,7 @@ static int parse_id_mappings(json_t *obj, const char *key, const char *path, Oci
         if (!m)
                 return -ENOMEM;
         json_t *e;
-        json_array_foreach(a, i, e)
-        {
+        json_array_foreach (a, i, e) {
                 PI(ip, p, i);
                 if ((r = json_expect_object(e, ip, err)) < 0 ||
                     (r = json_read_uint32(e, "containerID", ip, true, &m[i].container_id, err)) < 0 ||
@@ -262,15 +262,15 @@ static int parse_caps_set(json_t *caps, const char *key, const char *path, uint6
                 return r;
         size_t i;
         json_t *e;
-        json_array_foreach(a, i, e)
-        {
+        json_array_foreach (a, i, e) {
                 cap_value_t v;
                 PI(ip, p, i);
                 if (!json_is_string(e))
                         return json_err(err, ip, "expected a capability name");
                 const char *name = json_string_value(e);
                 /* The spec asks for a warning, not a failure, for capabilities this kernel lacks. */
-                if (!startswith(name, "CAP_") || cap_from_name(name, &v) < 0 || v >= 64 || v > (int)cap_max_bits() - 1) {
+                if (!startswith(name, "CAP_") || cap_from_name(name, &v) < 0 || v >= 64 ||
+                    v > (int)cap_max_bits() - 1) {
                         if ((r = warn(c, ip, "unknown capability '%s', ignoring", name)) < 0)
                                 return r;
                         continue;
@@ -309,9 +309,9 @@ static int parse_user(json_t *j, const char *path, OciUser *u, char **err)
                         return -ENOMEM;
                 size_t i;
                 json_t *e;
-                json_array_foreach(a, i, e)
-                {
-                        if (!json_is_integer(e) || json_integer_value(e) < 0 || json_integer_value(e) > UINT32_MAX)
+                json_array_foreach (a, i, e) {
+                        if (!json_is_integer(e) || json_integer_value(e) < 0 ||
+                            json_integer_value(e) > UINT32_MAX)
                                 return json_err(err, PI(ip, p, i), "expected a group ID");
                         u->additional_gids[i] = (gid_t)json_integer_value(e);
                 }
@@ -330,8 +330,7 @@ static int parse_rlimits(json_t *a, const char *path, OciProcess *proc, char **e
                 return -ENOMEM;
         size_t i;
         json_t *e;
-        json_array_foreach(a, i, e)
-        {
+        json_array_foreach (a, i, e) {
                 _cleanup_free_ char *type = NULL;
                 OciRlimit *rl = &proc->rlimits[i];
                 PI(ip, path, i);
@@ -360,9 +359,8 @@ static const struct {
         const char *name;
         int policy;
 } sched_policies[] = {
-        { "SCHED_OTHER", 0 }, { "SCHED_FIFO", 1 },     { "SCHED_RR", 2 },
-        { "SCHED_BATCH", 3 }, { "SCHED_ISO", 4 },      { "SCHED_IDLE", 5 },
-        { "SCHED_DEADLINE", 6 },
+        {"SCHED_OTHER", 0}, {"SCHED_FIFO", 1}, {"SCHED_RR", 2},       {"SCHED_BATCH", 3},
+        {"SCHED_ISO", 4},   {"SCHED_IDLE", 5}, {"SCHED_DEADLINE", 6},
 };
 
 static int parse_scheduler(json_t *j, const char *path, OciProcess *proc, char **err)
@@ -391,7 +389,8 @@ static int parse_scheduler(json_t *j, const char *path, OciProcess *proc, char *
                 return r;
         if (r > 0) {
                 if (v < 0 || v > 99)
-                        return json_err(err, P(p, path, "priority"), "value %lld out of range", (long long)v);
+                        return json_err(err, P(p, path, "priority"), "value %lld out of range",
+                                        (long long)v);
                 proc->sched_priority = (int)v;
         }
         if ((r = json_read_uint64(j, "runtime", path, false, &proc->sched_runtime, err)) < 0 ||
@@ -400,17 +399,16 @@ static int parse_scheduler(json_t *j, const char *path, OciProcess *proc, char *
                 return r;
         json_t *flags = json_object_get(j, "flags");
         if (flags && !json_is_null(flags)) {
-                static const char *const names[] = { "SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",
-                                                     "SCHED_FLAG_DL_OVERRUN",    "SCHED_FLAG_KEEP_POLICY",
-                                                     "SCHED_FLAG_KEEP_PARAMS",   "SCHED_FLAG_UTIL_CLAMP_MIN",
-                                                     "SCHED_FLAG_UTIL_CLAMP_MAX" };
+                static const char *const names[] = {"SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",
+                                                    "SCHED_FLAG_DL_OVERRUN",    "SCHED_FLAG_KEEP_POLICY",
+                                                    "SCHED_FLAG_KEEP_PARAMS",   "SCHED_FLAG_UTIL_CLAMP_MIN",
+                                                    "SCHED_FLAG_UTIL_CLAMP_MAX"};
                 size_t i;
                 json_t *e;
                 P(p, path, "flags");
                 if ((r = json_expect_array(flags, p, err)) < 0)
                         return r;
-                json_array_foreach(flags, i, e)
-                {
+                json_array_foreach (flags, i, e) {
                         size_t k;
                         for (k = 0; k < ELEMENTSOF(names); k++)
                                 if (json_is_string(e) && streq(json_string_value(e), names[k]))
@@ -460,9 +458,9 @@ static int parse_process(json_t *j, const char *path, OciProcess *proc, OciConfi
                 return json_err(err, P(p, path, "args[0]"), "must not be empty");
         if ((r = json_read_strv(j, "env", path, &proc->env, err)) < 0)
                 return r;
-        STRV_FOREACH(e, proc->env)
-        if (!strchr(*e, '=') || **e == '=')
-                return json_err(err, P(p, path, "env"), "'%s' is not of the form KEY=VALUE", *e);
+        STRV_FOREACH (e, proc->env)
+                if (!strchr(*e, '=') || **e == '=')
+                        return json_err(err, P(p, path, "env"), "'%s' is not of the form KEY=VALUE", *e);
         if ((r = json_read_string(j, "cwd", path, true, &proc->cwd, err)) < 0)
                 return r;
         if (proc->cwd[0] != '/')
@@ -488,8 +486,8 @@ static int parse_process(json_t *j, const char *path, OciProcess *proc, OciConfi
                 return r;
         if (r > 0) {
                 if (oom < -1000 || oom > 1000)
-                        return json_err(err, P(p, path, "oomScoreAdj"), "value %lld out of range -1000..1000",
-                                        (long long)oom);
+                        return json_err(err, P(p, path, "oomScoreAdj"),
+                                        "value %lld out of range -1000..1000", (long long)oom);
                 proc->has_oom_score_adj = true;
                 proc->oom_score_adj = (int)oom;
         }
@@ -516,7 +514,8 @@ static int parse_process(json_t *j, const char *path, OciProcess *proc, OciConfi
                 }
                 if (prio < 0 || prio > 7) {
                         char pp[512];
-                        return json_err(err, P(pp, p, "priority"), "value %lld out of range 0..7", (long long)prio);
+                        return json_err(err, P(pp, p, "priority"), "value %lld out of range 0..7",
+                                        (long long)prio);
                 }
                 proc->io_priority = (int)prio;
                 proc->has_io_priority = true;
@@ -527,7 +526,8 @@ static int parse_process(json_t *j, const char *path, OciProcess *proc, OciConfi
         if ((v = json_object_get(j, "execCPUAffinity")) && !json_is_null(v)) {
                 P(p, path, "execCPUAffinity");
                 if ((r = json_expect_object(v, p, err)) < 0 ||
-                    (r = json_read_string(v, "initial", p, false, &proc->exec_cpu_affinity_initial, err)) < 0 ||
+                    (r = json_read_string(v, "initial", p, false, &proc->exec_cpu_affinity_initial, err)) <
+                            0 ||
                     (r = json_read_string(v, "final", p, false, &proc->exec_cpu_affinity_final, err)) < 0)
                         return r;
         }
@@ -574,8 +574,7 @@ static int parse_hooks(json_t *j, const char *path, OciConfig *c, char **err)
                         return -ENOMEM;
                 size_t i;
                 json_t *e;
-                json_array_foreach(a, i, e)
-                {
+                json_array_foreach (a, i, e) {
                         OciHook *h = &c->hooks[k][i];
                         int64_t t = 0;
                         PI(ip, p, i);
@@ -587,7 +586,8 @@ static int parse_hooks(json_t *j, const char *path, OciConfig *c, char **err)
                             (r = json_read_int64(e, "timeout", ip, false, &t, err)) < 0)
                                 return r;
                         if (h->path[0] != '/')
-                                return json_err(err, P(tp, ip, "path"), "'%s' is not an absolute path", h->path);
+                                return json_err(err, P(tp, ip, "path"), "'%s' is not an absolute path",
+                                                h->path);
                         if (r > 0 && (t <= 0 || t > INT_MAX))
                                 return json_err(err, P(tp, ip, "timeout"), "must be greater than zero");
                         h->timeout = (int)t;
@@ -607,8 +607,7 @@ static int parse_namespaces(json_t *a, const char *path, OciConfig *c, char **er
                 return -ENOMEM;
         size_t i;
         json_t *e;
-        json_array_foreach(a, i, e)
-        {
+        json_array_foreach (a, i, e) {
                 _cleanup_free_ char *type = NULL;
                 OciNamespace *ns = &c->namespaces[i];
                 PI(ip, path, i);
@@ -640,8 +639,7 @@ static int parse_devices(json_t *a, const char *path, OciConfig *c, char **err)
                 return -ENOMEM;
         size_t i;
         json_t *e;
-        json_array_foreach(a, i, e)
-        {
+        json_array_foreach (a, i, e) {
                 _cleanup_free_ char *type = NULL;
                 OciDevice *d = &c->devices[i];
                 uint32_t u;
@@ -652,7 +650,8 @@ static int parse_devices(json_t *a, const char *path, OciConfig *c, char **err)
                     (r = json_read_string(e, "path", ip, true, &d->path, err)) < 0)
                         return r;
                 if (!path_is_safe_absolute(d->path))
-                        return json_err(err, P(tp, ip, "path"), "'%s' is not a clean absolute path", d->path);
+                        return json_err(err, P(tp, ip, "path"), "'%s' is not a clean absolute path",
+                                        d->path);
                 if (strlen(type) != 1 || !strchr("cbup", type[0]))
                         return json_err(err, P(tp, ip, "type"), "unknown device type '%s'", type);
                 d->type = type[0] == 'u' ? 'c' : type[0];
@@ -687,14 +686,10 @@ static int parse_propagation(const char *s, unsigned long *ret)
                 const char *name;
                 unsigned long flags;
         } t[] = {
-                { "private", MS_PRIVATE },
-                { "rprivate", MS_PRIVATE | MS_REC },
-                { "shared", MS_SHARED },
-                { "rshared", MS_SHARED | MS_REC },
-                { "slave", MS_SLAVE },
-                { "rslave", MS_SLAVE | MS_REC },
-                { "unbindable", MS_UNBINDABLE },
-                { "runbindable", MS_UNBINDABLE | MS_REC },
+                {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
+                {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
+                {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
+                {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
         };
         for (size_t i = 0; i < ELEMENTSOF(t); i++)
                 if (streq(s, t[i].name)) {
@@ -734,8 +729,7 @@ static int parse_linux(json_t *j, const char *path, OciConfig *c, char **err)
                 c->sysctls = calloc(json_object_size(v) ?: 1, sizeof(OciSysctl));
                 if (!c->sysctls)
                         return -ENOMEM;
-                json_object_foreach(v, key, val)
-                {
+                json_object_foreach (v, key, val) {
                         char kp[512];
                         json_path_key(kp, p, key);
                         if (!json_is_string(val))
@@ -762,12 +756,13 @@ static int parse_linux(json_t *j, const char *path, OciConfig *c, char **err)
             (r = json_read_strv(j, "readonlyPaths", path, &c->readonly_paths, err)) < 0 ||
             (r = json_read_string(j, "mountLabel", path, false, &c->mount_label, err)) < 0)
                 return r;
-        STRV_FOREACH(m, c->masked_paths)
-        if ((*m)[0] != '/')
-                return json_err(err, P(p, path, "maskedPaths"), "'%s' is not an absolute path", *m);
-        STRV_FOREACH(m, c->readonly_paths)
-        if ((*m)[0] != '/')
-                return json_err(err, P(p, path, "readonlyPaths"), "'%s' is not an absolute path", *m);
+        STRV_FOREACH (m, c->masked_paths)
+                if ((*m)[0] != '/')
+                        return json_err(err, P(p, path, "maskedPaths"), "'%s' is not an absolute path", *m);
+        STRV_FOREACH (m, c->readonly_paths)
+                if ((*m)[0] != '/')
+                        return json_err(err, P(p, path, "readonlyPaths"), "'%s' is not an absolute path",
+                                        *m);
         if ((v = json_object_get(j, "personality")) && !json_is_null(v)) {
                 _cleanup_free_ char *domain = NULL;
                 P(p, path, "personality");
@@ -790,8 +785,7 @@ static int parse_linux(json_t *j, const char *path, OciConfig *c, char **err)
                 P(p, path, "timeOffsets");
                 if ((r = json_expect_object(v, p, err)) < 0)
                         return r;
-                json_object_foreach(v, key, val)
-                {
+                json_object_foreach (v, key, val) {
                         char kp[512];
                         json_path_key(kp, p, key);
                         OciTimeOffset *t = &c->time_offsets[c->n_time_offsets];
@@ -851,8 +845,7 @@ int oci_config_parse_json(json_t *j, OciConfig **ret, char **err)
                         return -ENOMEM;
                 size_t i;
                 json_t *e;
-                json_array_foreach(v, i, e)
-                {
+                json_array_foreach (v, i, e) {
                         c->n_mounts++;
                         if ((r = parse_mount(e, PI(p, "mounts", i), &c->mounts[i], err)) < 0)
                                 return r;
@@ -866,8 +859,7 @@ int oci_config_parse_json(json_t *j, OciConfig **ret, char **err)
                 json_t *val;
                 if ((r = json_expect_object(v, "annotations", err)) < 0)
                         return r;
-                json_object_foreach(v, key, val)
-                {
+                json_object_foreach (v, key, val) {
                         if (!*key)
                                 return json_err(err, "annotations", "keys must not be empty");
                         if (!json_is_string(val))
@@ -888,15 +880,16 @@ int oci_config_parse_json(json_t *j, OciConfig **ret, char **err)
                 return json_err(err, "linux.uidMappings", "ID mappings need a user namespace");
         const OciNamespace *user = oci_config_namespace(c, CLONE_NEWUSER);
         if (user && !user->path && (!c->n_uid_mappings || !c->n_gid_mappings))
-                return json_err(err, "linux.uidMappings", "a new user namespace needs uidMappings and gidMappings");
+                return json_err(err, "linux.uidMappings",
+                                "a new user namespace needs uidMappings and gidMappings");
         if (c->n_time_offsets && !oci_config_has_namespace(c, CLONE_NEWTIME))
                 return json_err(err, "linux.timeOffsets", "time offsets need a time namespace");
         for (size_t i = 0; i < c->n_sysctls; i++) {
                 const char *k = c->sysctls[i].key;
                 /* A sysctl outside the container's own namespaces would change the host. */
                 if ((startswith(k, "net.") && !oci_config_has_namespace(c, CLONE_NEWNET)) ||
-                    ((startswith(k, "kernel.msg") || startswith(k, "kernel.sem") || startswith(k, "kernel.shm") ||
-                      startswith(k, "fs.mqueue.")) &&
+                    ((startswith(k, "kernel.msg") || startswith(k, "kernel.sem") ||
+                      startswith(k, "kernel.shm") || startswith(k, "fs.mqueue.")) &&
                      !oci_config_has_namespace(c, CLONE_NEWIPC)) ||
                     ((streq(k, "kernel.hostname") || streq(k, "kernel.domainname")) &&
                      !oci_config_has_namespace(c, CLONE_NEWUTS))) {
@@ -924,7 +917,7 @@ int oci_config_load(const char *bundle, OciConfig **ret, char **err)
                         *err = NULL;
                 return r;
         }
-        _cleanup_json_ json_t *j = json_loadb(data, size, JSON_REJECT_DUPLICATES, &jerr);
+        _cleanup_json_ json_t *j = json_loadb_lenient(data, size, JSON_REJECT_DUPLICATES, &jerr);
         if (!j) {
                 if (err && asprintf(err, "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text) < 0)
                         *err = NULL;

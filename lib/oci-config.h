@@ -11,7 +11,7 @@
 
 #define OCI_VERSION "1.3.0"
 
-struct SeccompConfig;   /* seccomp.h */
+struct SeccompConfig; /* seccomp.h */
 struct CgroupResources; /* cgroup.h */
 
 typedef struct OciIdMapping {
@@ -24,10 +24,10 @@ typedef struct OciMount {
         char *source;
         char *type;
         char **options;
-        unsigned long flags;       /* MS_* to set */
+        unsigned long flags; /* MS_* to set */
         unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (| MS_REC) or 0 */
         uint64_t attr_set, attr_clr; /* MOUNT_ATTR_* applied recursively (rro, rnosuid, ...) */
-        char *data;                /* filesystem-specific options, comma separated */
+        char *data; /* filesystem-specific options, comma separated */
         bool bind, rbind;
         bool tmpcopyup;
         OciIdMapping *uid_mappings, *gid_mappings;

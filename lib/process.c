@@ -45,7 +45,7 @@ int cap_last_cap(void)
 int process_apply_rlimits(const OciProcess *p)
 {
         for (size_t i = 0; i < p->n_rlimits; i++) {
-                struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
+                struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
                 STEP("setting rlimit %d", p->rlimits[i].resource);
                 if (setrlimit(p->rlimits[i].resource, &rl) < 0)
                         return negative_errno();
@@ -93,10 +93,10 @@ struct cap_data {
 
 static int capset_raw(uint64_t eff, uint64_t perm, uint64_t inh)
 {
-        struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
         struct __user_cap_data_struct d[2] = {
-                { (uint32_t)eff, (uint32_t)perm, (uint32_t)inh },
-                { (uint32_t)(eff >> 32), (uint32_t)(perm >> 32), (uint32_t)(inh >> 32) },
+                {(uint32_t)eff, (uint32_t)perm, (uint32_t)inh},
+                {(uint32_t)(eff >> 32), (uint32_t)(perm >> 32), (uint32_t)(inh >> 32)},
         };
         return RET_NERRNO((int)syscall(SYS_capset, &h, d));
 }
@@ -171,11 +171,11 @@ int process_find_executable(const OciProcess *p, char *ret, size_t size)
                         return -ENAMETOOLONG;
                 return is_executable_file(ret) ? 0 : (access(ret, F_OK) < 0 ? -ENOENT : -EACCES);
         }
-        STRV_FOREACH(e, p->env)
-        if (startswith(*e, "PATH=")) {
-                path = *e + 5;
-                break;
-        }
+        STRV_FOREACH (e, p->env)
+                if (startswith(*e, "PATH=")) {
+                        path = *e + 5;
+                        break;
+                }
         for (const char *d = path; d && *d;) {
                 size_t n = strcspn(d, ":");
                 if (snprintf(ret, size, "%.*s%s%s", (int)n, n ? d : ".", "/", name) < (int)size &&

@@ -119,7 +119,8 @@ static void fd_path(char *buf, int fd)
         snprintf(buf, 64, "/proc/self/fd/%d", fd);
 }
 
-static int mount_fd(const char *source, int target_fd, const char *type, unsigned long flags, const char *data)
+static int mount_fd(const char *source, int target_fd, const char *type, unsigned long flags,
+                    const char *data)
 {
         char t[64];
         fd_path(t, target_fd);
@@ -148,7 +149,7 @@ static int remount_bind(int target_fd, unsigned long flags)
 
 static int apply_attrs(int target_fd, uint64_t set, uint64_t clr)
 {
-        struct mount_attr attr = { .attr_set = set, .attr_clr = clr };
+        struct mount_attr attr = {.attr_set = set, .attr_clr = clr};
         if (!set && !clr)
                 return 0;
         if (syscall(SYS_mount_setattr, target_fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
@@ -230,18 +231,20 @@ static int mount_cgroup(RootfsContext *ctx, const OciMount *m, int target_fd)
                 _cleanup_close_ int sub = -EBADF;
                 if (mkdirat(tmpfs_fd, names[i], 0755) < 0 && errno != EEXIST)
                         return negative_errno();
-                sub = openat2_in(tmpfs_fd, names[i], O_PATH | O_DIRECTORY, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+                sub = openat2_in(tmpfs_fd, names[i], O_PATH | O_DIRECTORY,
+                                 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
                 if (sub < 0)
                         return sub;
                 r = mount_fd(dirs[i], sub, NULL, MS_BIND | MS_REC, NULL);
                 if (r < 0)
                         return r;
                 safe_close(sub);
-                sub = openat2_in(tmpfs_fd, names[i], O_PATH | O_DIRECTORY, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+                sub = openat2_in(tmpfs_fd, names[i], O_PATH | O_DIRECTORY,
+                                 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
                 if (sub < 0)
                         return sub;
-                r = remount_bind(sub, (m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) | MS_NOSUID |
-                                              MS_NODEV | MS_NOEXEC);
+                r = remount_bind(sub, (m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) |
+                                              MS_NOSUID | MS_NODEV | MS_NOEXEC);
                 if (r < 0)
                         return r;
                 /* comounted hierarchies are reachable under each controller's name too */
@@ -363,7 +366,7 @@ static const struct {
         const char *name;
         unsigned major, minor;
 } default_devices[] = {
-        { "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 }, { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+        {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
 };
 
 static int make_device(RootfsContext *ctx, int devdir, const char *path_in_root, const char *name, char type,
@@ -399,7 +402,8 @@ static int make_device(RootfsContext *ctx, int devdir, const char *path_in_root,
                         struct stat st;
                         if (fstatat(devdir, base, &st, AT_SYMLINK_NOFOLLOW) < 0)
                                 return negative_errno();
-                        if ((st.st_mode & S_IFMT) != fmt || (type != 'p' && st.st_rdev != makedev(major, minor)))
+                        if ((st.st_mode & S_IFMT) != fmt ||
+                            (type != 'p' && st.st_rdev != makedev(major, minor)))
                                 return -EEXIST;
                         return 0;
                 }
@@ -436,7 +440,8 @@ int rootfs_setup_dev(RootfsContext *ctx)
         if (dev == -ENOENT) {
                 if (mkdirat(ctx->rootfs_fd, "dev", 0755) < 0 && errno != EEXIST)
                         return negative_errno();
-                dev = openat2_in(ctx->rootfs_fd, "dev", O_PATH | O_DIRECTORY, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+                dev = openat2_in(ctx->rootfs_fd, "dev", O_PATH | O_DIRECTORY,
+                                 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
         }
         if (dev < 0)
                 return dev == -ELOOP || dev == -ENOTDIR ? -ENOTDIR : dev;
@@ -453,8 +458,9 @@ int rootfs_setup_dev(RootfsContext *ctx)
                 const OciDevice *d = &ctx->config->devices[i];
                 const char *in_dev = startswith(d->path, "/dev/");
                 r = make_device(ctx, in_dev && !strchr(in_dev, '/') ? dev : -EBADF, d->path,
-                                in_dev && !strchr(in_dev, '/') ? in_dev : d->path, d->type, (unsigned)d->major,
-                                (unsigned)d->minor, d->has_file_mode ? d->file_mode : 0666, d->uid, d->gid,
+                                in_dev && !strchr(in_dev, '/') ? in_dev : d->path, d->type,
+                                (unsigned)d->major, (unsigned)d->minor,
+                                d->has_file_mode ? d->file_mode : 0666, d->uid, d->gid,
                                 d->has_uid || d->has_gid);
                 if (r < 0)
                         return r;
@@ -463,11 +469,8 @@ int rootfs_setup_dev(RootfsContext *ctx)
         static const struct {
                 const char *target, *name;
         } links[] = {
-                { "/proc/self/fd", "fd" },
-                { "/proc/self/fd/0", "stdin" },
-                { "/proc/self/fd/1", "stdout" },
-                { "/proc/self/fd/2", "stderr" },
-                { "/proc/kcore", "core" },
+                {"/proc/self/fd", "fd"},       {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
+                {"/proc/self/fd/2", "stderr"}, {"/proc/kcore", "core"},
         };
         STEP("creating /dev symlinks");
         for (size_t i = 0; i < ELEMENTSOF(links); i++)
@@ -543,13 +546,16 @@ static int mask_path(RootfsContext *ctx, const char *path)
         if (S_ISDIR(st.st_mode)) {
                 char t[64];
                 fd_path(t, target);
-                return RET_NERRNO(mount("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=000"));
+                return RET_NERRNO(mount("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                                        "size=0,mode=000"));
         }
         /* Bind the host's /dev/null we opened and checked before pivot_root, by fd. */
-        int tree = (int)syscall(SYS_open_tree, ctx->dev_null_fd, "", OPEN_TREE_CLONE | AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
+        int tree = (int)syscall(SYS_open_tree, ctx->dev_null_fd, "",
+                                OPEN_TREE_CLONE | AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
         if (tree < 0)
                 return negative_errno();
-        r = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        r = (int)syscall(SYS_move_mount, tree, "", target, "",
+                         MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
         r = r < 0 ? negative_errno() : 0;
         safe_close(tree);
         return r;
@@ -592,7 +598,8 @@ int rootfs_finalize(RootfsContext *ctx)
                 struct stat st;
                 STEP("opening /dev/null for masking");
                 safe_close(ctx->dev_null_fd);
-                ctx->dev_null_fd = openat2_in(AT_FDCWD, "/dev/null", O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
+                ctx->dev_null_fd =
+                        openat2_in(AT_FDCWD, "/dev/null", O_PATH | O_NOFOLLOW, RESOLVE_NO_SYMLINKS);
                 if (ctx->dev_null_fd < 0)
                         return ctx->dev_null_fd;
                 if (fstat(ctx->dev_null_fd, &st) < 0)
@@ -602,14 +609,12 @@ int rootfs_finalize(RootfsContext *ctx)
                         return -EPERM;
                 }
         }
-        STRV_FOREACH(p, ctx->config->masked_paths)
-        {
+        STRV_FOREACH (p, ctx->config->masked_paths) {
                 r = mask_path(ctx, *p);
                 if (r < 0)
                         return r;
         }
-        STRV_FOREACH(p, ctx->config->readonly_paths)
-        {
+        STRV_FOREACH (p, ctx->config->readonly_paths) {
                 r = readonly_path(*p);
                 if (r < 0)
                         return r;

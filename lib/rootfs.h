@@ -14,20 +14,20 @@ struct Cgroup;
 
 typedef struct RootfsContext {
         const OciConfig *config;
-        const char *rootfs;     /* absolute host path of the rootfs */
-        int rootfs_fd;          /* O_PATH of rootfs, reopened after it is bind-mounted */
-        bool userns;            /* mknod is not allowed: bind device nodes from the host */
-        struct Cgroup *cgroup;  /* for "cgroup" mounts */
-        int dev_null_fd;        /* O_PATH of the host's /dev/null, verified 1:3 */
+        const char *rootfs; /* absolute host path of the rootfs */
+        int rootfs_fd; /* O_PATH of rootfs, reopened after it is bind-mounted */
+        bool userns; /* mknod is not allowed: bind device nodes from the host */
+        struct Cgroup *cgroup; /* for "cgroup" mounts */
+        int dev_null_fd; /* O_PATH of the host's /dev/null, verified 1:3 */
 } RootfsContext;
 
 /* Open path (absolute, as seen in the container) inside the rootfs, creating missing
  * directories; if create_file, the last component is created as an empty file when missing. */
 int rootfs_open_in_root(int rootfs_fd, const char *path, bool mkdirs, bool create_file, int *ret_fd);
 
-int rootfs_prepare(RootfsContext *ctx);     /* propagation, bind rootfs onto itself */
-int rootfs_mount_all(RootfsContext *ctx);   /* mounts[] in order */
-int rootfs_setup_dev(RootfsContext *ctx);   /* default devices, linux.devices, /dev symlinks */
+int rootfs_prepare(RootfsContext *ctx); /* propagation, bind rootfs onto itself */
+int rootfs_mount_all(RootfsContext *ctx); /* mounts[] in order */
+int rootfs_setup_dev(RootfsContext *ctx); /* default devices, linux.devices, /dev symlinks */
 int rootfs_pivot(RootfsContext *ctx, bool no_pivot);
 /* After pivot: maskedPaths, readonlyPaths, readonly root. */
 int rootfs_finalize(RootfsContext *ctx);

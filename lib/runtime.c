@@ -45,7 +45,7 @@ static int seterr(char **err, int r, const char *fmt, ...)
 }
 
 typedef struct Loaded {
-        int dirfd;  /* O_PATH */
+        int dirfd; /* O_PATH */
         ContainerState *state;
         ContainerStatus status;
 } Loaded;
@@ -111,7 +111,8 @@ static char *state_json_string(const Loaded *l, ContainerStatus st)
         return j ? json_dumps(j, JSON_COMPACT) : NULL;
 }
 
-static void run_hooks_warn(const char *root, const char *id, const Loaded *l, OciHookKind kind, ContainerStatus st)
+static void run_hooks_warn(const char *root, const char *id, const Loaded *l, OciHookKind kind,
+                           ContainerStatus st)
 {
         _cleanup_json_ json_t *cj = NULL;
         _cleanup_oci_config_ OciConfig *config = NULL;
@@ -139,8 +140,9 @@ int container_start(const char *root, const char *id, char **err)
         }
         {
                 _cleanup_close_ int d = openat(l.dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                _cleanup_close_ int fifo = d < 0 ? -EBADF
-                                                 : openat(d, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+                _cleanup_close_ int fifo =
+                        d < 0 ? -EBADF
+                              : openat(d, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
                 if (fifo < 0) {
                         r = seterr(err, errno == ENXIO ? -ESRCH : negative_errno(),
                                    "cannot start container '%s': container not running", id);
@@ -171,7 +173,7 @@ static int wait_gone(pid_t pid, uint64_t start_time, int timeout_ms)
                 close(pfd);
                 return 0;
         }
-        struct pollfd p = { .fd = pfd, .events = POLLIN };
+        struct pollfd p = {.fd = pfd, .events = POLLIN};
         int k;
         do
                 k = poll(&p, 1, timeout_ms);
@@ -340,15 +342,16 @@ int runtime_pause(const char *root, const char *id, bool pause, char **err)
         if (r < 0)
                 goto out;
         if (pause ? l.status != STATUS_RUNNING : l.status != STATUS_PAUSED) {
-                r = seterr(err, -EINVAL, "container '%s' is %s, not %s", id, container_status_to_string(l.status),
-                           pause ? "running" : "paused");
+                r = seterr(err, -EINVAL, "container '%s' is %s, not %s", id,
+                           container_status_to_string(l.status), pause ? "running" : "paused");
                 goto out;
         }
         r = open_cgroup(&l, &cg);
         if (r >= 0)
                 r = cgroup_freeze(cg, pause);
         if (r < 0)
-                r = seterr(err, r, "%s container '%s': %s", pause ? "pausing" : "resuming", id, strerror(-r));
+                r = seterr(err, r, "%s container '%s': %s", pause ? "pausing" : "resuming", id,
+                           strerror(-r));
 out:
         cgroup_free(cg);
         loaded_done(&l);
@@ -409,9 +412,9 @@ static int open_container_namespaces(pid_t pid, int *fds, int *types, size_t *n)
                 int type;
         } order[] = {
                 /* user last: once in it we lose the host capabilities the others need */
-                { "cgroup", CLONE_NEWCGROUP }, { "ipc", CLONE_NEWIPC }, { "uts", CLONE_NEWUTS },
-                { "net", CLONE_NEWNET },       { "time", 0x80 },        { "mnt", CLONE_NEWNS },
-                { "user", CLONE_NEWUSER },
+                {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
+                {"net", CLONE_NEWNET},       {"time", 0x80},        {"mnt", CLONE_NEWNS},
+                {"user", CLONE_NEWUSER},
         };
         *n = 0;
         for (size_t i = 0; i < ELEMENTSOF(order); i++) {
@@ -439,7 +442,7 @@ int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, c
         SeccompFilter *filter = NULL;
         _cleanup_oci_config_ OciConfig *config = NULL;
         _cleanup_close_ int pidns = -EBADF, own_pidns = -EBADF, console = -EBADF, master = -EBADF;
-        _cleanup_close_pair_ int report[2] = { -EBADF, -EBADF };
+        _cleanup_close_pair_ int report[2] = {-EBADF, -EBADF};
         int ns_fds[8], ns_types[8];
         size_t n_ns = 0;
         pid_t pid = 0;
@@ -467,7 +470,8 @@ int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, c
                 if (o->console_socket) {
                         r = console_socket_connect(o->console_socket, &console);
                         if (r < 0) {
-                                r = seterr(err, r, "console socket '%s': %s", o->console_socket, strerror(-r));
+                                r = seterr(err, r, "console socket '%s': %s", o->console_socket,
+                                           strerror(-r));
                                 goto out;
                         }
                 } else {
@@ -527,7 +531,8 @@ int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, c
                         goto child_fail;
                 }
                 if ((k = process_find_executable(process, exe, sizeof(exe))) < 0) {
-                        snprintf(msg, sizeof(msg), "executable file '%s' not found in $PATH", process->args[0]);
+                        snprintf(msg, sizeof(msg), "executable file '%s' not found in $PATH",
+                                 process->args[0]);
                         goto child_fail;
                 }
                 finalize_and_exec(process, exe, filter, o->preserve_fds, process->terminal, report[1]);
@@ -637,10 +642,10 @@ int container_wait_forwarding(pid_t pid, int proxy_fd)
         bool in_open = proxy_fd >= 0, out_open = proxy_fd >= 0;
         for (;;) {
                 struct pollfd p[4] = {
-                        { .fd = sfd, .events = POLLIN },
-                        { .fd = pfd, .events = POLLIN },
-                        { .fd = in_open ? 0 : -1, .events = POLLIN },
-                        { .fd = out_open ? proxy_fd : -1, .events = POLLIN },
+                        {.fd = sfd, .events = POLLIN},
+                        {.fd = pfd, .events = POLLIN},
+                        {.fd = in_open ? 0 : -1, .events = POLLIN},
+                        {.fd = out_open ? proxy_fd : -1, .events = POLLIN},
                 };
                 if (poll(p, 4, -1) < 0) {
                         if (errno == EINTR)
@@ -665,7 +670,7 @@ int container_wait_forwarding(pid_t pid, int proxy_fd)
                 if (p[1].revents & POLLIN || pfd < 0) {
                         /* drain what the payload still wrote to the pty */
                         while (out_open) {
-                                struct pollfd q = { .fd = proxy_fd, .events = POLLIN };
+                                struct pollfd q = {.fd = proxy_fd, .events = POLLIN};
                                 if (poll(&q, 1, 0) <= 0)
                                         break;
                                 copy_fd(proxy_fd, 1, &out_open);
@@ -687,7 +692,7 @@ json_t *runtime_features(void)
         for (size_t i = 0; i < mount_option_count(); i++)
                 json_array_append_new(mounts, json_string(mount_option_name(i)));
         json_t *ns = json_array();
-        static const char *const nss[] = { "cgroup", "ipc", "mount", "network", "pid", "user", "uts", "time" };
+        static const char *const nss[] = {"cgroup", "ipc", "mount", "network", "pid", "user", "uts", "time"};
         for (size_t i = 0; i < ELEMENTSOF(nss); i++)
                 json_array_append_new(ns, json_string(nss[i]));
         json_t *caps = json_array();
@@ -703,13 +708,12 @@ json_t *runtime_features(void)
                 }
         }
         json_t *linux_ = json_pack("{s:o, s:o, s:o, s:o, s:{s:b}, s:{s:b}, s:{s:b}}", "namespaces", ns,
-                                   "capabilities", caps, "cgroup", cgroup_features(), "seccomp", seccomp_features(),
-                                   "apparmor", "enabled", false, "selinux", "enabled", false, "intelRdt", "enabled",
-                                   false);
+                                   "capabilities", caps, "cgroup", cgroup_features(), "seccomp",
+                                   seccomp_features(), "apparmor", "enabled", false, "selinux", "enabled",
+                                   false, "intelRdt", "enabled", false);
         json_object_set_new(linux_, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", false));
-        return json_pack("{s:s, s:s, s:[ssssss], s:o, s:o, s:{s:s}}", "ociVersionMin", "1.0.0", "ociVersionMax",
-                         OCI_VERSION, "hooks", "prestart",
-                         "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
-                         "mountOptions", mounts, "linux", linux_, "annotations", "org.ctrctl.version",
-                         PACKAGE_VERSION);
+        return json_pack("{s:s, s:s, s:[ssssss], s:o, s:o, s:{s:s}}", "ociVersionMin", "1.0.0",
+                         "ociVersionMax", OCI_VERSION, "hooks", "prestart", "createRuntime",
+                         "createContainer", "startContainer", "poststart", "poststop", "mountOptions",
+                         mounts, "linux", linux_, "annotations", "org.ctrctl.version", PACKAGE_VERSION);
 }

@@ -76,10 +76,13 @@ static const struct {
         const char *name;
         enum scmp_compare op;
 } operator_table[] = {
-        { "SCMP_CMP_NE", SCMP_CMP_NE },         { "SCMP_CMP_LT", SCMP_CMP_LT },
-        { "SCMP_CMP_LE", SCMP_CMP_LE },         { "SCMP_CMP_EQ", SCMP_CMP_EQ },
-        { "SCMP_CMP_GE", SCMP_CMP_GE },         { "SCMP_CMP_GT", SCMP_CMP_GT },
-        { "SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ },
+        {"SCMP_CMP_NE", SCMP_CMP_NE},
+        {"SCMP_CMP_LT", SCMP_CMP_LT},
+        {"SCMP_CMP_LE", SCMP_CMP_LE},
+        {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+        {"SCMP_CMP_GE", SCMP_CMP_GE},
+        {"SCMP_CMP_GT", SCMP_CMP_GT},
+        {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
 /* Every architecture the spec names. Token 0 means this libseccomp cannot build for it: such an
@@ -89,55 +92,55 @@ static const struct {
         const char *name;
         uint32_t token;
 } arch_table[] = {
-        { "SCMP_ARCH_X86", SCMP_ARCH_X86 },
-        { "SCMP_ARCH_X86_64", SCMP_ARCH_X86_64 },
-        { "SCMP_ARCH_X32", SCMP_ARCH_X32 },
-        { "SCMP_ARCH_ARM", SCMP_ARCH_ARM },
-        { "SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64 },
+        {"SCMP_ARCH_X86", SCMP_ARCH_X86},
+        {"SCMP_ARCH_X86_64", SCMP_ARCH_X86_64},
+        {"SCMP_ARCH_X32", SCMP_ARCH_X32},
+        {"SCMP_ARCH_ARM", SCMP_ARCH_ARM},
+        {"SCMP_ARCH_AARCH64", SCMP_ARCH_AARCH64},
 #ifdef SCMP_ARCH_LOONGARCH64
-        { "SCMP_ARCH_LOONGARCH64", SCMP_ARCH_LOONGARCH64 },
+        {"SCMP_ARCH_LOONGARCH64", SCMP_ARCH_LOONGARCH64},
 #else
-        { "SCMP_ARCH_LOONGARCH64", 0 },
+        {"SCMP_ARCH_LOONGARCH64", 0},
 #endif
 #ifdef SCMP_ARCH_M68K
-        { "SCMP_ARCH_M68K", SCMP_ARCH_M68K },
+        {"SCMP_ARCH_M68K", SCMP_ARCH_M68K},
 #else
-        { "SCMP_ARCH_M68K", 0 },
+        {"SCMP_ARCH_M68K", 0},
 #endif
-        { "SCMP_ARCH_MIPS", SCMP_ARCH_MIPS },
-        { "SCMP_ARCH_MIPS64", SCMP_ARCH_MIPS64 },
-        { "SCMP_ARCH_MIPS64N32", SCMP_ARCH_MIPS64N32 },
-        { "SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL },
-        { "SCMP_ARCH_MIPSEL64", SCMP_ARCH_MIPSEL64 },
-        { "SCMP_ARCH_MIPSEL64N32", SCMP_ARCH_MIPSEL64N32 },
-        { "SCMP_ARCH_PPC", SCMP_ARCH_PPC },
-        { "SCMP_ARCH_PPC64", SCMP_ARCH_PPC64 },
-        { "SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE },
-        { "SCMP_ARCH_S390", SCMP_ARCH_S390 },
-        { "SCMP_ARCH_S390X", SCMP_ARCH_S390X },
+        {"SCMP_ARCH_MIPS", SCMP_ARCH_MIPS},
+        {"SCMP_ARCH_MIPS64", SCMP_ARCH_MIPS64},
+        {"SCMP_ARCH_MIPS64N32", SCMP_ARCH_MIPS64N32},
+        {"SCMP_ARCH_MIPSEL", SCMP_ARCH_MIPSEL},
+        {"SCMP_ARCH_MIPSEL64", SCMP_ARCH_MIPSEL64},
+        {"SCMP_ARCH_MIPSEL64N32", SCMP_ARCH_MIPSEL64N32},
+        {"SCMP_ARCH_PPC", SCMP_ARCH_PPC},
+        {"SCMP_ARCH_PPC64", SCMP_ARCH_PPC64},
+        {"SCMP_ARCH_PPC64LE", SCMP_ARCH_PPC64LE},
+        {"SCMP_ARCH_S390", SCMP_ARCH_S390},
+        {"SCMP_ARCH_S390X", SCMP_ARCH_S390X},
 #ifdef SCMP_ARCH_SH
-        { "SCMP_ARCH_SH", SCMP_ARCH_SH },
+        {"SCMP_ARCH_SH", SCMP_ARCH_SH},
 #else
-        { "SCMP_ARCH_SH", 0 },
+        {"SCMP_ARCH_SH", 0},
 #endif
 #ifdef SCMP_ARCH_SHEB
-        { "SCMP_ARCH_SHEB", SCMP_ARCH_SHEB },
+        {"SCMP_ARCH_SHEB", SCMP_ARCH_SHEB},
 #else
-        { "SCMP_ARCH_SHEB", 0 },
+        {"SCMP_ARCH_SHEB", 0},
 #endif
-        { "SCMP_ARCH_PARISC", SCMP_ARCH_PARISC },
-        { "SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64 },
-        { "SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64 },
+        {"SCMP_ARCH_PARISC", SCMP_ARCH_PARISC},
+        {"SCMP_ARCH_PARISC64", SCMP_ARCH_PARISC64},
+        {"SCMP_ARCH_RISCV64", SCMP_ARCH_RISCV64},
 };
 
 static const struct {
         const char *name;
         unsigned long flag;
 } flag_table[] = {
-        { "SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC },
-        { "SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG },
-        { "SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW },
-        { "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV },
+        {"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC},
+        {"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG},
+        {"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW},
+        {"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV},
 };
 
 typedef struct SeccompArg {
@@ -284,8 +287,8 @@ static int parse_arg(json_t *v, const char *path, SeccompArg *ret, char **err)
         if (r < 0)
                 return config_error(r);
         if (index >= SECCOMP_ARGS_MAX)
-                return json_err(err, json_path_key(p, path, "index"), "value %" PRIu32 " out of range (0..%d)",
-                                index, SECCOMP_ARGS_MAX - 1);
+                return json_err(err, json_path_key(p, path, "index"),
+                                "value %" PRIu32 " out of range (0..%d)", index, SECCOMP_ARGS_MAX - 1);
 
         r = json_read_uint64(v, "value", path, true, &ret->value, err);
         if (r < 0)
@@ -351,8 +354,7 @@ static int parse_syscall(json_t *v, const char *path, SeccompSyscall *ret, bool 
         if (!ret->args)
                 return -ENOMEM;
         json_t *a;
-        json_array_foreach(args, i, a)
-        {
+        json_array_foreach (args, i, a) {
                 r = parse_arg(a, json_path_index(ip, p, i), &ret->args[i], err);
                 if (r < 0)
                         return r;
@@ -380,8 +382,7 @@ static int parse_architectures(json_t *j, const char *path, SeccompConfig *c, ch
         if (!c->arches)
                 return -ENOMEM;
         json_t *e;
-        json_array_foreach(v, i, e)
-        {
+        json_array_foreach (v, i, e) {
                 const char *name;
                 size_t k;
 
@@ -413,8 +414,7 @@ static int parse_flags(json_t *j, const char *path, SeccompConfig *c, char **err
                 return r;
         size_t i;
         json_t *e;
-        json_array_foreach(v, i, e)
-        {
+        json_array_foreach (v, i, e) {
                 const char *name;
                 size_t k;
 
@@ -451,8 +451,7 @@ static int parse_syscalls(json_t *j, const char *path, SeccompConfig *c, char **
         if (!c->syscalls)
                 return -ENOMEM;
         json_t *e;
-        json_array_foreach(v, i, e)
-        {
+        json_array_foreach (v, i, e) {
                 bool notify = false;
 
                 json_path_index(ip, p, i);
@@ -607,9 +606,9 @@ static int filter_set_attrs(SeccompFilter *f, const SeccompConfig *c, char **err
                 unsigned long flag;
                 enum scmp_filter_attr attr;
         } attrs[] = {
-                { SECCOMP_FILTER_FLAG_TSYNC, SCMP_FLTATR_CTL_TSYNC },
-                { SECCOMP_FILTER_FLAG_LOG, SCMP_FLTATR_CTL_LOG },
-                { SECCOMP_FILTER_FLAG_SPEC_ALLOW, SCMP_FLTATR_CTL_SSB },
+                {SECCOMP_FILTER_FLAG_TSYNC, SCMP_FLTATR_CTL_TSYNC},
+                {SECCOMP_FILTER_FLAG_LOG, SCMP_FLTATR_CTL_LOG},
+                {SECCOMP_FILTER_FLAG_SPEC_ALLOW, SCMP_FLTATR_CTL_SSB},
         };
         int r;
 
@@ -629,8 +628,8 @@ static int filter_set_attrs(SeccompFilter *f, const SeccompConfig *c, char **err
                                 if (flag_table[k].flag == attrs[i].flag)
                                         name = flag_table[k].name;
                         char p[PATH_MAX_JSON];
-                        return json_err(err, json_path_key(p, c->path, "flags"), "flag '%s' is not supported: %s",
-                                        name, strerror(-r));
+                        return json_err(err, json_path_key(p, c->path, "flags"),
+                                        "flag '%s' is not supported: %s", name, strerror(-r));
                 }
         }
         return 0;
@@ -859,21 +858,23 @@ json_t *seccomp_features(void)
                 return NULL;
 
         if (json_object_set_new(o, "enabled", json_true()) < 0 ||
-            json_object_set_new(o, "actions",
-                                string_array(action_names, sizeof(action_names[0]), ELEMENTSOF(action_names))) < 0 ||
+            json_object_set_new(
+                    o, "actions",
+                    string_array(action_names, sizeof(action_names[0]), ELEMENTSOF(action_names))) < 0 ||
             json_object_set_new(o, "operators",
                                 string_array(&operator_table[0].name, sizeof(operator_table[0]),
                                              ELEMENTSOF(operator_table))) < 0 ||
-            json_object_set_new(o, "knownFlags",
-                                string_array(&flag_table[0].name, sizeof(flag_table[0]), ELEMENTSOF(flag_table))) <
-                    0)
+            json_object_set_new(
+                    o, "knownFlags",
+                    string_array(&flag_table[0].name, sizeof(flag_table[0]), ELEMENTSOF(flag_table))) < 0)
                 return NULL;
 
         archs = json_array();
         if (json_object_set_new(o, "archs", archs) < 0)
                 return NULL;
         for (size_t i = 0; i < ELEMENTSOF(arch_table); i++)
-                if (arch_table[i].token != 0 && json_array_append_new(archs, json_string(arch_table[i].name)) < 0)
+                if (arch_table[i].token != 0 &&
+                    json_array_append_new(archs, json_string(arch_table[i].name)) < 0)
                         return NULL;
 
         supported = json_array();

@@ -76,10 +76,10 @@ int state_dir_remove(const char *root, const char *id)
 
 int state_save(int dirfd, const ContainerState *s)
 {
-        _cleanup_json_ json_t *j = json_pack("{s:s, s:s, s:s?, s:I, s:I, s:s?, s:I, s:b}", "id", s->id, "bundle",
-                                             s->bundle, "rootfs", s->rootfs, "pid", (json_int_t)s->pid,
-                                             "start_time", (json_int_t)s->start_time, "created", s->created,
-                                             "owner", (json_int_t)s->owner, "creating", s->creating);
+        _cleanup_json_ json_t *j = json_pack(
+                "{s:s, s:s, s:s?, s:I, s:I, s:s?, s:I, s:b}", "id", s->id, "bundle", s->bundle, "rootfs",
+                s->rootfs, "pid", (json_int_t)s->pid, "start_time", (json_int_t)s->start_time, "created",
+                s->created, "owner", (json_int_t)s->owner, "creating", s->creating);
         if (!j)
                 return -ENOMEM;
         if (s->annotations)
@@ -115,9 +115,9 @@ int state_load(int dirfd, ContainerState **ret)
         _cleanup_json_ json_t *j = json_loadb(data, size, 0, &jerr);
         if (!j)
                 return -EBADMSG;
-        if (json_unpack(j, "{s:s, s:s, s?s, s:I, s:I, s?s, s?I, s?b}", "id", &id, "bundle", &bundle, "rootfs",
-                        &rootfs, "pid", &pid, "start_time", &start, "created", &created, "owner", &owner, "creating",
-                        &creating) < 0)
+        if (json_unpack(j, "{s:s, s:s, s?s, s:I, s:I, s?s, s?I, s?b}", "id", &id, "bundle", &bundle,
+                        "rootfs", &rootfs, "pid", &pid, "start_time", &start, "created", &created, "owner",
+                        &owner, "creating", &creating) < 0)
                 return -EBADMSG;
         s->id = strdup(id);
         s->bundle = strdup(bundle);

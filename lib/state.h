@@ -25,11 +25,11 @@ typedef struct ContainerState {
         char *rootfs;
         pid_t pid;
         uint64_t start_time; /* of pid, from /proc/PID/stat, to detect a recycled PID */
-        char *created;       /* RFC 3339 */
+        char *created; /* RFC 3339 */
         uid_t owner;
         json_t *annotations;
-        json_t *cgroup;      /* cgroup_to_json() */
-        bool creating;       /* create has not finished */
+        json_t *cgroup; /* cgroup_to_json() */
+        bool creating; /* create has not finished */
 } ContainerState;
 
 ContainerState *container_state_free(ContainerState *s);

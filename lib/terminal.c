@@ -21,7 +21,7 @@
 
 int console_socket_connect(const char *path, int *ret_fd)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(path) >= sizeof(sa.sun_path))
                 return -ENAMETOOLONG;
         strcpy(sa.sun_path, path);
@@ -36,9 +36,10 @@ int console_socket_connect(const char *path, int *ret_fd)
 
 static int send_fd(int sock, int fd, const char *name)
 {
-        char buf[CMSG_SPACE(sizeof(int))] = { 0 };
-        struct iovec iov = { .iov_base = (void *)name, .iov_len = strlen(name) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
+        char buf[CMSG_SPACE(sizeof(int))] = {0};
+        struct iovec iov = {.iov_base = (void *)name, .iov_len = strlen(name)};
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)};
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
@@ -51,9 +52,10 @@ static int send_fd(int sock, int fd, const char *name)
 
 int console_receive_fd(int sock, int *ret_fd)
 {
-        char buf[CMSG_SPACE(sizeof(int))] = { 0 }, name[256];
-        struct iovec iov = { .iov_base = name, .iov_len = sizeof(name) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf) };
+        char buf[CMSG_SPACE(sizeof(int))] = {0}, name[256];
+        struct iovec iov = {.iov_base = name, .iov_len = sizeof(name)};
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)};
         ssize_t k = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
         if (k < 0)
                 return negative_errno();
@@ -66,17 +68,19 @@ int console_receive_fd(int sock, int *ret_fd)
 
 static int bind_console(int peer)
 {
-        struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS };
+        struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
         _cleanup_close_ int dev = (int)syscall(SYS_openat2, AT_FDCWD, "/dev", &how, sizeof(how));
         if (dev < 0)
                 return negative_errno();
         /* Create /dev/console exclusively: an existing entry (a planted symlink) is removed
          * without being followed, then replaced. */
-        int f = openat(dev, "console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+        int f = openat(dev, "console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                       0600);
         if (f < 0 && errno == EEXIST) {
                 if (unlinkat(dev, "console", 0) < 0)
                         return negative_errno();
-                f = openat(dev, "console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+                f = openat(dev, "console", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                           0600);
         }
         if (f < 0)
                 return negative_errno();
@@ -86,10 +90,12 @@ static int bind_console(int peer)
         _cleanup_close_ int target = (int)syscall(SYS_openat2, dev, "console", &how, sizeof(how));
         if (target < 0)
                 return negative_errno();
-        int tree = (int)syscall(SYS_open_tree, peer, "", OPEN_TREE_CLONE | AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
+        int tree =
+                (int)syscall(SYS_open_tree, peer, "", OPEN_TREE_CLONE | AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
         if (tree < 0)
                 return negative_errno();
-        int r = (int)syscall(SYS_move_mount, tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        int r = (int)syscall(SYS_move_mount, tree, "", target, "",
+                             MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
         r = r < 0 ? negative_errno() : 0;
         close(tree);
         return r;
@@ -106,7 +112,7 @@ int terminal_setup(int sock, unsigned rows, unsigned cols, bool bind_dev_console
         if (peer < 0)
                 return negative_errno();
         if (rows || cols) {
-                struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+                struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
                 (void)ioctl(peer, TIOCSWINSZ, &ws);
         }
         int r;

@@ -110,7 +110,8 @@ int write_file_atomic(int dirfd, const char *path, const char *data, size_t len,
         char tmp[PATH_MAX];
         if (snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, (int)getpid()) >= (int)sizeof(tmp))
                 return -ENAMETOOLONG;
-        _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        _cleanup_close_ int fd =
+                openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
                 return negative_errno();
         int r = loop_write(fd, data, len);
@@ -241,13 +242,14 @@ int safe_atou32(const char *s, uint32_t *ret)
 }
 
 static const char *const signal_names[] = {
-        [SIGHUP] = "HUP",   [SIGINT] = "INT",     [SIGQUIT] = "QUIT",   [SIGILL] = "ILL",     [SIGTRAP] = "TRAP",
-        [SIGABRT] = "ABRT", [SIGBUS] = "BUS",     [SIGFPE] = "FPE",     [SIGKILL] = "KILL",   [SIGUSR1] = "USR1",
-        [SIGSEGV] = "SEGV", [SIGUSR2] = "USR2",   [SIGPIPE] = "PIPE",   [SIGALRM] = "ALRM",   [SIGTERM] = "TERM",
-        [SIGSTKFLT] = "STKFLT", [SIGCHLD] = "CHLD", [SIGCONT] = "CONT", [SIGSTOP] = "STOP",   [SIGTSTP] = "TSTP",
-        [SIGTTIN] = "TTIN", [SIGTTOU] = "TTOU",   [SIGURG] = "URG",     [SIGXCPU] = "XCPU",   [SIGXFSZ] = "XFSZ",
-        [SIGVTALRM] = "VTALRM", [SIGPROF] = "PROF", [SIGWINCH] = "WINCH", [SIGIO] = "IO",     [SIGPWR] = "PWR",
-        [SIGSYS] = "SYS",
+        [SIGHUP] = "HUP",   [SIGINT] = "INT",       [SIGQUIT] = "QUIT", [SIGILL] = "ILL",
+        [SIGTRAP] = "TRAP", [SIGABRT] = "ABRT",     [SIGBUS] = "BUS",   [SIGFPE] = "FPE",
+        [SIGKILL] = "KILL", [SIGUSR1] = "USR1",     [SIGSEGV] = "SEGV", [SIGUSR2] = "USR2",
+        [SIGPIPE] = "PIPE", [SIGALRM] = "ALRM",     [SIGTERM] = "TERM", [SIGSTKFLT] = "STKFLT",
+        [SIGCHLD] = "CHLD", [SIGCONT] = "CONT",     [SIGSTOP] = "STOP", [SIGTSTP] = "TSTP",
+        [SIGTTIN] = "TTIN", [SIGTTOU] = "TTOU",     [SIGURG] = "URG",   [SIGXCPU] = "XCPU",
+        [SIGXFSZ] = "XFSZ", [SIGVTALRM] = "VTALRM", [SIGPROF] = "PROF", [SIGWINCH] = "WINCH",
+        [SIGIO] = "IO",     [SIGPWR] = "PWR",       [SIGSYS] = "SYS",
 };
 
 const char *signal_to_string(int sig)
@@ -266,7 +268,7 @@ int parse_signal(const char *s, int *ret)
                 *ret = (int)n;
                 return 0;
         }
-        const char *name = startswith(s, "SIG") ?: s;
+        const char *name = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
         for (size_t i = 1; i < ELEMENTSOF(signal_names); i++)
                 if (signal_names[i] && strcasecmp(signal_names[i], name) == 0) {
                         *ret = (int)i;
@@ -308,8 +310,8 @@ bool id_valid(const char *id)
 
 char **strv_free(char **l)
 {
-        STRV_FOREACH(s, l)
-        free(*s);
+        STRV_FOREACH (s, l)
+                free(*s);
         free(l);
         return NULL;
 }

@@ -9,20 +9,20 @@
 
 static int tap_n, tap_failed;
 
-#define CHECK(cond, ...)                                                                                      \
-        do {                                                                                                  \
-                tap_n++;                                                                                      \
-                if (cond) {                                                                                   \
-                        printf("ok %d - ", tap_n);                                                            \
-                } else {                                                                                      \
-                        tap_failed++;                                                                         \
-                        printf("not ok %d - ", tap_n);                                                        \
-                }                                                                                             \
-                printf(__VA_ARGS__);                                                                          \
-                printf("\n");                                                                                 \
-                if (!(cond))                                                                                  \
-                        printf("# failed: %s at %s:%d\n", #cond, __FILE__, __LINE__);                         \
-                fflush(stdout);                                                                               \
+#define CHECK(cond, ...) \
+        do { \
+                tap_n++; \
+                if (cond) { \
+                        printf("ok %d - ", tap_n); \
+                } else { \
+                        tap_failed++; \
+                        printf("not ok %d - ", tap_n); \
+                } \
+                printf(__VA_ARGS__); \
+                printf("\n"); \
+                if (!(cond)) \
+                        printf("# failed: %s at %s:%d\n", #cond, __FILE__, __LINE__); \
+                fflush(stdout); \
         } while (0)
 
 static inline int tap_done(void)

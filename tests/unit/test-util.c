@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "tap.h"
+#include "util.h"
+
+int main(void)
+{
+        int sig = 0;
+        uint32_t u;
+        int64_t i;
+
+        CHECK(parse_signal("9", &sig) == 0 && sig == SIGKILL, "'9' is SIGKILL");
+        CHECK(parse_signal("KILL", &sig) == 0 && sig == SIGKILL, "'KILL' is SIGKILL");
+        CHECK(parse_signal("SIGTERM", &sig) == 0 && sig == SIGTERM, "'SIGTERM'");
+        CHECK(parse_signal("sigusr1", &sig) == 0 && sig == SIGUSR1, "case-insensitive names");
+        CHECK(parse_signal("RTMIN+2", &sig) == 0 && sig == SIGRTMIN + 2, "RTMIN+2");
+        CHECK(parse_signal("0", &sig) < 0, "0 is not a signal");
+        CHECK(parse_signal("65", &sig) < 0, "65 is out of range");
+        CHECK(parse_signal("9x", &sig) < 0, "trailing junk refused");
+        CHECK(parse_signal("", &sig) < 0, "empty refused");
+
+        CHECK(safe_atou32("1", &u) == 0 && u == 1, "'1' is 1 (not 0: CVE-2026-30892)");
+        CHECK(safe_atou32("4294967296", &u) < 0, "2^32 overflows uint32");
+        CHECK(safe_atou32("-1", &u) < 0, "negative refused");
+        CHECK(safe_atou32(" 1", &u) < 0, "leading space refused");
+        CHECK(safe_atou32("1:2", &u) < 0, "junk refused");
+        CHECK(safe_atoi64("-5", &i) == 0 && i == -5, "signed parse");
+
+        CHECK(path_is_safe_absolute("/a/b"), "/a/b is safe");
+        CHECK(!path_is_safe_absolute("a/b"), "relative is not");
+        CHECK(!path_is_safe_absolute("/a/../b"), "dot-dot is not");
+        CHECK(!path_is_safe_absolute("/.."), "/.. is not");
+        CHECK(path_is_safe_absolute("/a/..b"), "'..b' is a name");
+
+        CHECK(id_valid("abc-1_2.3+x"), "normal id");
+        CHECK(!id_valid("a/b"), "slash refused");
+        CHECK(!id_valid(".."), "dot-dot refused");
+        CHECK(!id_valid(""), "empty refused");
+        CHECK(!id_valid("a b"), "space refused");
+
+        char *e = json_escape_string("a\"b\\c\nd\x01");
+        CHECK(e && streq(e, "\"a\\\"b\\\\c\\nd\\u0001\""), "json escaping (%s)", strempty(e));
+        free(e);
+
+        CHECK(exit_status_from_wait(W_EXITCODE(42, 0)) == 42, "exit 42");
+        CHECK(exit_status_from_wait(SIGKILL) == 137, "SIGKILL is 137");
+        return tap_done();
+}

@@ -523,13 +523,13 @@ static bool cpu_list_valid(const char *s)
                 char *end;
                 if (!isdigit((unsigned char)*p))
                         return false;
-                unsigned long a = strtoul(p, &end, 10), b = a;
+                unsigned long a = strtoul(p, &end, 10);
                 p = end;
                 if (*p == '-') {
                         p++;
                         if (!isdigit((unsigned char)*p))
                                 return false;
-                        b = strtoul(p, &end, 10);
+                        unsigned long b = strtoul(p, &end, 10);
                         p = end;
                         if (b < a)
                                 return false;
@@ -1236,6 +1236,7 @@ static int strcmp_ptr(const void *a, const void *b)
 
 static int discover_test(CgroupLayout layout, CgroupMount **ret, size_t *ret_n)
 {
+        _cleanup_strv_free_ char **names = NULL;
         CgroupMount *m = NULL;
         size_t n = 0;
         int r;
@@ -1255,7 +1256,6 @@ static int discover_test(CgroupLayout layout, CgroupMount **ret, size_t *ret_n)
                 safe_close(fd);
                 return -ENOMEM;
         }
-        _cleanup_strv_free_ char **names = NULL;
         struct dirent *de;
         while ((de = readdir(d))) {
                 struct stat st;
@@ -1410,6 +1410,12 @@ int cgroup_new(const char *cgroups_path, const char *id, Cgroup **ret)
                                             *mounts[i].controllers ? mounts[i].controllers : "cgroup2");
                                 goto finish;
                         }
+                        /* outside our cgroup namespace's root the kernel shows "/../..": no
+                         * place to build on */
+                        if (!streq(base, "/") && cgroup_path_valid(base) < 0) {
+                                r = fail_detail(-EINVAL, "/proc/self/cgroup", NULL, base);
+                                goto finish;
+                        }
                         /* runc's fs2 rule: our own v2 group holds us, and a group with processes
                          * cannot hand controllers to children, so place siblings of it instead */
                         if (cg->layout == CGROUP_LAYOUT_UNIFIED && !streq(base, "/")) {
@@ -1505,7 +1511,6 @@ int cgroup_from_json(json_t *j, Cgroup **ret)
         _cleanup_free_ char *layout = NULL;
         _cleanup_free_ char *err = NULL;
         char p[JPATH_MAX];
-        int r;
 
         clear_error();
         if (!json_is_object(j))
@@ -1513,7 +1518,7 @@ int cgroup_from_json(json_t *j, Cgroup **ret)
         _cleanup_(cgroup_freep) Cgroup *cg = calloc(1, sizeof(Cgroup));
         if (!cg)
                 return -ENOMEM;
-        if ((r = json_read_string(j, "layout", "cgroup", true, &layout, &err)) < 0)
+        if (json_read_string(j, "layout", "cgroup", true, &layout, &err) < 0)
                 return -EINVAL;
         if (cgroup_layout_from_string(layout, &cg->layout) < 0)
                 return -EINVAL;
@@ -2153,10 +2158,9 @@ static int v2_enable_controllers(const CgroupHierarchy *h, char **needed)
                 }
                 if (*want && write_value(fd, built, "cgroup.subtree_control", want) < 0) {
                         /* the accounting extras are a nicety: retry with what the limits need */
-                        if (!*must)
-                                clear_error();
-                        else if ((k = write_value(fd, built, "cgroup.subtree_control", must)) < 0)
+                        if (*must && (k = write_value(fd, built, "cgroup.subtree_control", must)) < 0)
                                 return k;
+                        clear_error();
                 }
 
                 if (level + 1 >= levels)
@@ -2624,27 +2628,37 @@ int cgroup_kill_all(Cgroup *cg, int sig)
 {
         _cleanup_free_ pid_t *pids = NULL;
         size_t n = 0;
+        bool v2_freezer = false, was_frozen = false, froze = false;
         int k;
+        clear_error();
+
+        CgroupHierarchy *f = find_freezer(cg, &v2_freezer);
+        if (!f || cgroup_is_frozen(cg, &was_frozen) < 0)
+                was_frozen = false;
         clear_error();
 
         CgroupHierarchy *u = find_unified(cg);
         if (u && sig == SIGKILL) {
-                /* cgroup.kill (5.14+) kills the whole subtree atomically, forks in flight included */
+                /* cgroup.kill (5.14+) kills the whole subtree atomically, forks in flight included;
+                 * a hybrid host's tracking group has it too */
                 _cleanup_close_ int fd = group_open(u);
                 if (fd >= 0 && file_exists(fd, "cgroup.kill") &&
-                    write_value(fd, u->dir, "cgroup.kill", "1") >= 0)
+                    write_value(fd, u->dir, "cgroup.kill", "1") >= 0) {
+                        /* A fatal signal takes a task out of the v2 freezer, not out of v1's: a
+                         * paused v1 group must run again for its tasks to die. */
+                        if (was_frozen && !v2_freezer)
+                                return cgroup_freeze(cg, false);
                         return 0;
+                }
                 clear_error();
         }
 
         /* Frozen, nobody can fork past the list we read. A group the user paused stays paused,
          * unless the signal is SIGKILL, which only takes effect once the tasks run again. */
-        bool was_frozen = false, froze = false;
-        if (cgroup_is_frozen(cg, &was_frozen) < 0)
-                was_frozen = false;
-        if (!was_frozen)
+        if (f && !was_frozen) {
                 froze = cgroup_freeze(cg, true) >= 0;
-        clear_error();
+                clear_error();
+        }
 
         k = cgroup_get_pids(cg, &pids, &n);
         if (k >= 0)
@@ -2662,7 +2676,8 @@ int cgroup_kill_all(Cgroup *cg, int sig)
 
 /* ---- removing ---- */
 
-/* In a fake tree regular files stand in for the control files and must go before rmdir. */
+/* In a fake tree regular files stand in for the control files and must go before rmdir. With
+ * ret_has_subdirs, a group that still has children keeps its files. */
 static int unlink_test_files(int fd, bool *ret_has_subdirs)
 {
         int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -2673,18 +2688,21 @@ static int unlink_test_files(int fd, bool *ret_has_subdirs)
                 safe_close(dfd);
                 return -ENOMEM;
         }
-        struct dirent *de;
         bool subdirs = false;
-        while ((de = readdir(d))) {
-                struct stat st;
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
-                        continue;
-                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        continue;
-                if (S_ISDIR(st.st_mode))
-                        subdirs = true;
-                else if (S_ISREG(st.st_mode))
-                        (void)unlinkat(dirfd(d), de->d_name, 0);
+        for (int pass = ret_has_subdirs ? 0 : 1; pass < 2 && !subdirs; pass++) {
+                struct dirent *de;
+                rewinddir(d);
+                while ((de = readdir(d))) {
+                        struct stat st;
+                        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                                continue;
+                        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                                continue;
+                        if (pass == 0 && S_ISDIR(st.st_mode))
+                                subdirs = true;
+                        else if (pass == 1 && S_ISREG(st.st_mode))
+                                (void)unlinkat(dirfd(d), de->d_name, 0);
+                }
         }
         closedir(d);
         if (ret_has_subdirs)
@@ -2918,4 +2936,33 @@ json_t *cgroup_features(void)
 {
         return json_pack("{s:b,s:b,s:b,s:b,s:b}", "v1", true, "v2", true, "systemd", false, "systemdUser",
                          false, "rdma", true);
+}
+
+/* Joining a v1 hierarchy through cgroup.procs takes the kernel's global threadgroup lock,
+ * which waits out an RCU grace period (~10 ms when the system is idle). A single-threaded
+ * process moving itself through "tasks" takes no such lock. The unified hierarchy has no
+ * "tasks": the caller enters it with clone3(CLONE_INTO_CGROUP) instead (see
+ * cgroup_open_unified()). */
+int cgroup_enter_self_v1(Cgroup *cg)
+{
+        clear_error();
+        for (size_t i = 0; i < cg->n_hier; i++) {
+                if (cg->hier[i].unified)
+                        continue;
+                _cleanup_close_ int fd = group_open(&cg->hier[i]);
+                if (fd < 0)
+                        return fd;
+                int k = write_value(fd, cg->hier[i].dir, "tasks", "0");
+                if (k < 0)
+                        return k;
+        }
+        return 0;
+}
+
+int cgroup_open_unified(Cgroup *cg)
+{
+        CgroupHierarchy *h = find_unified(cg);
+        if (!h)
+                return -ENOENT;
+        return group_open(h);
 }

@@ -170,6 +170,11 @@ int cgroup_create(Cgroup *cg);
  * are not applied here. */
 int cgroup_apply(Cgroup *cg, const CgroupResources *r); /* create-time and 'update' */
 int cgroup_enter(Cgroup *cg, pid_t pid);
+/* The calling (single-threaded) process joins every v1 hierarchy through "tasks": fast. */
+int cgroup_enter_self_v1(Cgroup *cg);
+/* fd of the group in the unified hierarchy (v2, or the hybrid tracking tree), for
+ * clone3(CLONE_INTO_CGROUP); -ENOENT if there is none. */
+int cgroup_open_unified(Cgroup *cg);
 /* Every pid in the group and its descendants (primary hierarchy). */
 int cgroup_get_pids(Cgroup *cg, pid_t **ret, size_t *ret_n);
 int cgroup_kill_all(Cgroup *cg, int sig); /* freeze, signal every task, thaw */

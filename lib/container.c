@@ -69,8 +69,51 @@ typedef struct Container {
         int ns_types[8];
         size_t n_ns_fds;
         pid_t parent;
+        bool self_join;   /* the child joins the v1 hierarchies itself */
+        bool in_unified;  /* clone3 put the child into the unified hierarchy */
         char *state_json; /* for hooks on the container side */
 } Container;
+
+#define CLONE_INTO_CGROUP_FLAG 0x200000000ULL
+
+/* The devices every container needs, allowed after the config's own rules, as runc and crun
+ * do: a config that denies everything (as 'spec' writes) still gets a working /dev. */
+static int add_default_device_rules(OciConfig *config)
+{
+        static const struct {
+                char type;
+                int64_t major, minor;
+                const char *access;
+        } defaults[] = {
+                { 'c', -1, -1, "m" }, { 'b', -1, -1, "m" }, /* mknod of anything, access per rule */
+                { 'c', 1, 3, "rwm" }, { 'c', 1, 5, "rwm" },  { 'c', 1, 7, "rwm" }, { 'c', 1, 8, "rwm" },
+                { 'c', 1, 9, "rwm" }, { 'c', 5, 0, "rwm" },  { 'c', 5, 1, "rwm" }, { 'c', 5, 2, "rwm" },
+                { 'c', 136, -1, "rwm" }, { 'c', 10, 200, "rwm" },
+        };
+        CgroupResources *r = config->resources;
+        if (!r->has_devices)
+                return 0;
+        size_t n = r->n_devices + ELEMENTSOF(defaults) + config->n_devices;
+        CgroupDeviceRule *d = realloc(r->devices, n * sizeof(*d));
+        if (!d)
+                return -ENOMEM;
+        r->devices = d;
+        for (size_t i = 0; i < ELEMENTSOF(defaults); i++) {
+                CgroupDeviceRule *x = &d[r->n_devices++];
+                *x = (CgroupDeviceRule){ .allow = true, .type = defaults[i].type, .major = defaults[i].major,
+                                         .minor = defaults[i].minor };
+                snprintf(x->access, sizeof(x->access), "%s", defaults[i].access);
+        }
+        for (size_t i = 0; i < config->n_devices; i++) {
+                const OciDevice *dev = &config->devices[i];
+                if (dev->type == 'p')
+                        continue;
+                CgroupDeviceRule *x = &d[r->n_devices++];
+                *x = (CgroupDeviceRule){ .allow = true, .type = dev->type, .major = dev->major, .minor = dev->minor };
+                snprintf(x->access, sizeof(x->access), "rwm");
+        }
+        return 0;
+}
 
 static int sync_send(int fd, int type, int error, const char *payload)
 {
@@ -290,6 +333,9 @@ _noreturn_ static void child_main(Container *c)
         (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         c->sync[0] = safe_close(c->sync[0]);
         c->state_fd = safe_close(c->state_fd);
+
+        if (c->self_join && c->in_unified && (r = cgroup_enter_self_v1(c->cgroup)) < 0)
+                child_fail(c, r, "joining the container's cgroup");
 
         r = sync_recv(c->sync[1], &error, &payload);
         if (r != SYNC_GO)
@@ -626,8 +672,15 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                            strerror(-r));
                 goto fail;
         }
+        r = cgroup_create(c.cgroup);
+        if (r < 0) {
+                (void)cgroup_destroy(c.cgroup);
+                r = seterr(err, r, "creating cgroup: %s: %s", cgroup_last_error_path(), strerror(-r));
+                goto fail;
+        }
+        /* Saved as soon as something exists, so a cleanup after a crash knows what to remove.
+         * The directory is new: no temporary file and rename needed. */
         st.cgroup = cgroup_to_json(c.cgroup);
-        /* Saved before anything exists, so a cleanup after a crash knows what to remove. */
         r = state_save(c.state_fd, &st);
         if (r < 0) {
                 r = seterr(err, r, "saving state: %s", strerror(-r));
@@ -640,19 +693,16 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 snprintf(path, sizeof(path), "%s/config.json", c.bundle);
                 r = read_full_file(path, 16 * 1024 * 1024, &data, &size);
                 if (r >= 0)
-                        r = write_file_atomic(state_dir, "config.json", data, size, 0600);
+                        r = write_file_new(state_dir, "config.json", data, size, 0600);
                 if (r < 0) {
                         r = seterr(err, r, "saving config: %s", strerror(-r));
                         goto fail;
                 }
         }
-        r = cgroup_create(c.cgroup);
-        if (r < 0) {
-                r = seterr(err, r, "creating cgroup: %s", strerror(-r));
-                goto fail;
-        }
         if (c.config->resources) {
-                r = cgroup_apply(c.cgroup, c.config->resources);
+                r = add_default_device_rules(c.config);
+                if (r >= 0)
+                        r = cgroup_apply(c.cgroup, c.config->resources);
                 if (r < 0) {
                         r = seterr(err, r, "applying linux.resources: %s: %s", cgroup_last_error_path(),
                                    strerror(-r));
@@ -755,14 +805,42 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 goto fail;
         }
         c.parent = getpid();
-        pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+        /* Born into its cgroup: clone3(CLONE_INTO_CGROUP) places the child in the unified
+         * hierarchy without the slow cgroup.procs write; the child joins the v1 hierarchies
+         * itself. In a new user namespace it could not write the host's cgroupfs: the parent
+         * moves it. */
+        bool new_userns = oci_config_has_namespace(c.config, CLONE_NEWUSER) &&
+                          !oci_config_namespace(c.config, CLONE_NEWUSER)->path;
+        c.self_join = !new_userns;
+        pid = -1;
+        {
+                _cleanup_close_ int ufd = cgroup_open_unified(c.cgroup);
+                if (ufd >= 0) {
+                        struct clone_args_v2 {
+                                uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
+                                        set_tid, set_tid_size, cgroup;
+                        } ca = {
+                                .flags = (uint64_t)clone_flags | CLONE_INTO_CGROUP_FLAG,
+                                .exit_signal = SIGCHLD,
+                                .cgroup = (uint64_t)ufd,
+                        };
+                        c.in_unified = true; /* what the child sees if clone3 works */
+                        pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+                        if (pid == 0)
+                                child_main(&c);
+                        c.in_unified = pid > 0;
+                }
+        }
+        if (pid < 0) {
+                pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+                if (pid == 0)
+                        child_main(&c);
+        }
         if (pid < 0) {
                 r = seterr(err, negative_errno(), "clone: %m");
                 pid = 0;
                 goto fail;
         }
-        if (pid == 0)
-                child_main(&c);
 
         if (own_pidns >= 0)
                 (void)setns(own_pidns, CLONE_NEWPID);
@@ -773,13 +851,10 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         c.fifo_fd = safe_close(c.fifo_fd);
         c.console_fd = safe_close(c.console_fd);
 
+        /* No state save here: until READY the child dies with us (PDEATHSIG), and after it the
+         * cgroup recorded above finds it. */
         st.pid = pid;
         (void)pid_start_time(pid, &st.start_time);
-        r = state_save(c.state_fd, &st);
-        if (r < 0) {
-                r = seterr(err, r, "saving state: %s", strerror(-r));
-                goto fail;
-        }
         const OciNamespace *userns = oci_config_namespace(c.config, CLONE_NEWUSER);
         if (userns && !userns->path) {
                 r = write_id_map(pid, "uid_map", c.config->uid_mappings, c.config->n_uid_mappings);
@@ -801,10 +876,13 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                         goto fail;
                 }
         }
-        r = cgroup_enter(c.cgroup, pid);
-        if (r < 0) {
-                r = seterr(err, r, "moving the container into its cgroup: %s", strerror(-r));
-                goto fail;
+        if (!c.self_join || !c.in_unified) {
+                r = cgroup_enter(c.cgroup, pid);
+                if (r < 0) {
+                        r = seterr(err, r, "moving the container into its cgroup: %s: %s",
+                                   cgroup_last_error_path(), strerror(-r));
+                        goto fail;
+                }
         }
         {
                 _cleanup_free_ char *sj = state_json_for_hooks(&st, STATUS_CREATING);

@@ -86,12 +86,12 @@ static int open_cgroup(const Loaded *l, Cgroup **ret)
 
 int runtime_load_config(const char *root, const char *id, json_t **ret, char **err)
 {
+        _cleanup_free_ char *data = NULL;
+        size_t size;
         Loaded l;
         int r = load(root, id, &l, err);
         if (r < 0)
                 goto out;
-        _cleanup_free_ char *data = NULL;
-        size_t size;
         r = read_full_file_at(l.dirfd, "config.json", 16 * 1024 * 1024, &data, &size);
         if (r < 0) {
                 r = seterr(err, r, "reading saved config of '%s': %s", id, strerror(-r));

@@ -155,6 +155,7 @@ typedef struct SeccompSyscall {
         uint32_t action; /* libseccomp action word, errno folded in */
         SeccompArg *args;
         size_t n_args;
+        bool any_arg; /* an argument is compared more than once: one rule per comparison */
 } SeccompSyscall;
 
 struct SeccompConfig {
@@ -353,12 +354,16 @@ static int parse_syscall(json_t *v, const char *path, SeccompSyscall *ret, bool 
         ret->args = calloc(n, sizeof(SeccompArg));
         if (!ret->args)
                 return -ENOMEM;
+        bool seen[SECCOMP_ARGS_MAX] = {};
         json_t *a;
         json_array_foreach (args, i, a) {
                 r = parse_arg(a, json_path_index(ip, p, i), &ret->args[i], err);
                 if (r < 0)
                         return r;
                 ret->n_args++;
+                if (seen[ret->args[i].index])
+                        ret->any_arg = true;
+                seen[ret->args[i].index] = true;
         }
         return 0;
 }
@@ -638,19 +643,11 @@ static int filter_set_attrs(SeccompFilter *f, const SeccompConfig *c, char **err
 static int filter_add_rule(SeccompFilter *f, const SeccompSyscall *s, int nr, const char *path, char **err)
 {
         struct scmp_arg_cmp cmp[SECCOMP_ARGS_MAX];
-        bool seen[SECCOMP_ARGS_MAX] = {};
-        bool repeated = false;
         int r;
-
-        for (size_t i = 0; i < s->n_args; i++) {
-                if (seen[s->args[i].index])
-                        repeated = true;
-                seen[s->args[i].index] = true;
-        }
 
         if (s->n_args == 0)
                 r = seccomp_rule_add_array(f->ctx, s->action, nr, 0, NULL);
-        else if (repeated) {
+        else if (s->any_arg) {
                 /* One argument compared more than once: as runc does, each comparison becomes a
                  * rule of its own, so the syscall matches if any of them holds. */
                 r = 0;
@@ -679,19 +676,53 @@ static int filter_add_rule(SeccompFilter *f, const SeccompSyscall *s, int nr, co
         return 0;
 }
 
+/* libseccomp refuses a rule that repeats the default action; it would change nothing anyway. */
+static bool syscall_rule_needed(const SeccompConfig *c, const SeccompSyscall *s)
+{
+        return s->action != c->default_action;
+}
+
+/* Each rule costs at least one instruction, and libseccomp's time grows with the square of the
+ * rule count: refuse, before adding any, a config no filter could hold. */
+static int filter_check_rule_count(const SeccompConfig *c, char **err)
+{
+        char p[PATH_MAX_JSON], sp[PATH_MAX_JSON];
+        size_t n_rules = 0;
+
+        for (size_t i = 0; i < c->n_syscalls; i++) {
+                const SeccompSyscall *s = &c->syscalls[i];
+
+                if (!syscall_rule_needed(c, s))
+                        continue;
+                for (size_t k = 0; s->names[k]; k++) {
+                        if (seccomp_syscall_resolve_name(s->names[k]) == __NR_SCMP_ERROR)
+                                continue;
+                        n_rules += s->any_arg ? s->n_args : 1;
+                        if (n_rules > BPF_MAXINSNS)
+                                return json_err(
+                                        err, json_path_index(sp, json_path_key(p, c->path, "syscalls"), i),
+                                        "too many rules, a filter holds at most %d instructions",
+                                        BPF_MAXINSNS);
+                }
+        }
+        return 0;
+}
+
 static int filter_add_rules(SeccompFilter *f, const SeccompConfig *c, char **err)
 {
         char p[PATH_MAX_JSON], sp[PATH_MAX_JSON], np[PATH_MAX_JSON], ip[PATH_MAX_JSON];
         int r;
 
+        r = filter_check_rule_count(c, err);
+        if (r < 0)
+                return r;
+
         json_path_key(p, c->path, "syscalls");
         for (size_t i = 0; i < c->n_syscalls; i++) {
                 const SeccompSyscall *s = &c->syscalls[i];
 
-                /* libseccomp refuses a rule that repeats the default; it would change nothing. */
-                if (s->action == c->default_action)
+                if (!syscall_rule_needed(c, s))
                         continue;
-
                 json_path_key(np, json_path_index(sp, p, i), "names");
                 for (size_t k = 0; s->names[k]; k++) {
                         int nr = seccomp_syscall_resolve_name(s->names[k]);
@@ -751,6 +782,49 @@ static int filter_export(SeccompFilter *f, const char *path, char **err)
         return 0;
 }
 
+/* Does the kernel accept this seccomp(2) flags word? A NULL program makes the call fail with EFAULT
+ * once the flags passed its checks, without installing anything. */
+static bool kernel_has_flags(unsigned long flags)
+{
+        /* Refused without a listener to apply to. */
+        if (flags & SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
+                flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+        long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, NULL);
+        return r < 0 && errno == EFAULT;
+}
+
+/* Settles the flags word for seccomp(2) and checks it against the kernel here, before forking,
+ * rather than in the container. */
+static int filter_set_load_flags(SeccompFilter *f, const SeccompConfig *c, char **err)
+{
+        unsigned long flags = c->flags;
+        char p[PATH_MAX_JSON];
+
+        if (c->wants_listener) {
+                flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+                /* Else a thread that cannot be synchronized is reported by its id, which the
+                 * caller could not tell from the listener fd. */
+                if (flags & SECCOMP_FILTER_FLAG_TSYNC)
+                        flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
+        } else
+                /* It only changes how a listener waits; without one the kernel refuses it. */
+                flags &= ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
+
+        json_path_key(p, c->path, "flags");
+        for (size_t i = 0; i < ELEMENTSOF(flag_table); i++)
+                if ((flags & flag_table[i].flag) && !kernel_has_flags(flag_table[i].flag))
+                        return json_err(err, p, "flag '%s' is not supported by the kernel",
+                                        flag_table[i].name);
+        if (flags != 0 && !kernel_has_flags(flags))
+                return json_err(err, c->wants_listener ? p : c->path,
+                                "the kernel refuses the seccomp(2) flags 0x%lx%s", flags,
+                                c->wants_listener ? " (with a listener for SCMP_ACT_NOTIFY)" : "");
+
+        f->flags = flags;
+        f->wants_listener = c->wants_listener;
+        return 0;
+}
+
 int seccomp_filter_build(const SeccompConfig *c, SeccompFilter **ret, char **err)
 {
         _cleanup_(seccomp_filter_freep) SeccompFilter *f = NULL;
@@ -773,6 +847,9 @@ int seccomp_filter_build(const SeccompConfig *c, SeccompFilter **ret, char **err
         r = filter_set_attrs(f, c, err);
         if (r < 0)
                 return r;
+        r = filter_set_load_flags(f, c, err);
+        if (r < 0)
+                return r;
         r = filter_add_arches(f, c, err);
         if (r < 0)
                 return r;
@@ -782,18 +859,6 @@ int seccomp_filter_build(const SeccompConfig *c, SeccompFilter **ret, char **err
         r = filter_export(f, c->path, err);
         if (r < 0)
                 return r;
-
-        f->wants_listener = c->wants_listener;
-        f->flags = c->flags;
-        /* This flag only changes how a listener waits; without one the kernel refuses it. */
-        if (!f->wants_listener)
-                f->flags &= ~SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
-        if (f->wants_listener) {
-                f->flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
-                /* The kernel would return a thread id on sync failure, ambiguous with the fd. */
-                if (f->flags & SECCOMP_FILTER_FLAG_TSYNC)
-                        f->flags |= SECCOMP_FILTER_FLAG_TSYNC_ESRCH;
-        }
 
         *ret = TAKE_PTR(f);
         return 0;
@@ -822,16 +887,6 @@ int seccomp_filter_load(SeccompFilter *f, int *ret_notify_fd)
         if (r > 0)
                 return -ESRCH;
         return 0;
-}
-
-/* Does the kernel accept these seccomp(2) filter flags? A NULL program makes the probe fail with
- * EFAULT after the flags were checked, without installing anything. */
-static bool kernel_has_flag(unsigned long flag)
-{
-        if (flag == SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)
-                flag |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
-        long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flag, NULL);
-        return r < 0 && errno == EFAULT;
 }
 
 static json_t *string_array(const char *const *names, size_t stride, size_t n)
@@ -881,7 +936,7 @@ json_t *seccomp_features(void)
         if (json_object_set_new(o, "supportedFlags", supported) < 0)
                 return NULL;
         for (size_t i = 0; i < ELEMENTSOF(flag_table); i++)
-                if (kernel_has_flag(flag_table[i].flag) &&
+                if (kernel_has_flags(flag_table[i].flag) &&
                     json_array_append_new(supported, json_string(flag_table[i].name)) < 0)
                         return NULL;
 

@@ -17,6 +17,8 @@ static inline int read_full_file(const char *path, size_t max, char **ret, size_
 int read_full_fd(int fd, size_t max, char **ret, size_t *ret_size);
 int write_string_at(int dirfd, const char *path, const char *s);
 int write_file_atomic(int dirfd, const char *path, const char *data, size_t len, mode_t mode);
+/* Create a file that must not exist yet (a fresh directory's), without temp-and-rename. */
+int write_file_new(int dirfd, const char *path, const char *data, size_t len, mode_t mode);
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf_at(int dirfd, const char *name);
 int loop_write(int fd, const void *buf, size_t n);

@@ -9,18 +9,17 @@
 
 static int tap_n, tap_failed;
 
+/* cond is evaluated once: it may have side effects */
 #define CHECK(cond, ...) \
         do { \
+                int ok_ = !!(cond); \
                 tap_n++; \
-                if (cond) { \
-                        printf("ok %d - ", tap_n); \
-                } else { \
+                if (!ok_) \
                         tap_failed++; \
-                        printf("not ok %d - ", tap_n); \
-                } \
+                printf("%s %d - ", ok_ ? "ok" : "not ok", tap_n); \
                 printf(__VA_ARGS__); \
                 printf("\n"); \
-                if (!(cond)) \
+                if (!ok_) \
                         printf("# failed: %s at %s:%d\n", #cond, __FILE__, __LINE__); \
                 fflush(stdout); \
         } while (0)

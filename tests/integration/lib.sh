@@ -29,6 +29,17 @@ check_match() { # check_match "description" regex actual
         if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1"; echo "#   expected to match: '$2'"; echo "#   actual: '$3'"; fi
 }
 
+check_contains() { # check_contains "description" fixed-string actual
+        if printf '%s' "$3" | grep -Fq -- "$2"; then ok "$1"; else not_ok "$1"; echo "#   expected to contain: '$2'"; echo "#   actual: '$3'"; fi
+}
+# A process is gone when it no longer exists or is a zombie nobody reaped yet (a detached
+# container's init is reparented to whatever reaps orphans on this machine).
+gone() {
+        local s
+        s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
+        [ -z "$s" ] || [ "$s" = Z ] || [ "$s" = X ]
+}
+
 oci() { "$CTR_OCI" --root "$ROOT" "$@"; }
 
 # A cgroup path relative to our own cgroup: everything a test causes stays under it.

@@ -30,7 +30,7 @@ out=$(oci delete life 2>&1)
 check "delete of a running container fails" [ $? != 0 ]
 check_match "and says why" "not stopped" "$out"
 check "kill SIGKILL" oci kill life KILL
-for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.02; done
+for i in $(seq 50); do gone "$pid" && break; sleep 0.02; done
 check_match "state is stopped" '"status": "stopped"' "$(oci state life)"
 check "kill --all on a stopped container succeeds (containerd)" oci kill --all life 9
 out=$(oci kill life 9 2>&1)
@@ -45,11 +45,15 @@ check_eq "nothing left after delete" "" "$(leftovers)"
 b=$(make_bundle rc "c['process']['args'] = ['sh', '-c', 'exit 42']")
 oci run --bundle "$b" rc
 check_eq "run returns the payload's exit status" 42 $?
-b=$(make_bundle sig "c['process']['args'] = ['sh', '-c', 'kill -9 \$\$']")
-oci run --bundle "$b" sig
-check_eq "a death by SIGKILL is 128+9" 137 $?
+b=$(make_bundle sig "c['process']['args'] = ['sleep', '1000']")
+"$CTR_OCI" --root "$ROOT" run --bundle "$b" sig &
+rpid=$!
+for i in $(seq 100); do oci state sig 2>/dev/null | grep -q running && break; sleep 0.02; done
+oci kill sig KILL
+wait $rpid
+check_eq "a payload killed by SIGKILL makes run exit 128+9" 137 $?
 b=$(make_bundle fwd "c['process']['args'] = ['sh', '-c', 'trap \"exit 7\" TERM; while :; do sleep 0.05; done']")
-oci run --bundle "$b" fwd &
+"$CTR_OCI" --root "$ROOT" run --bundle "$b" fwd &
 rpid=$!
 for i in $(seq 100); do oci state fwd 2>/dev/null | grep -q running && break; sleep 0.02; done
 sleep 0.2
@@ -64,7 +68,7 @@ oci run -d --bundle "$b" --pid-file "$T/det.pid" det
 check "run -d returns at once" [ $? = 0 ]
 check_match "detached container runs" '"status": "running"' "$(oci state det)"
 check "delete --force of a running container" oci delete --force det
-check "its process is gone" sh -c "! kill -0 $(cat "$T/det.pid") 2>/dev/null"
+check "its process is gone" gone "$(cat "$T/det.pid")"
 check_eq "nothing left after delete --force" "" "$(leftovers)"
 
 # a bad config: nothing left, a clear message

@@ -69,8 +69,8 @@ typedef struct Container {
         int ns_types[8];
         size_t n_ns_fds;
         pid_t parent;
-        bool self_join;   /* the child joins the v1 hierarchies itself */
-        bool in_unified;  /* clone3 put the child into the unified hierarchy */
+        bool self_join; /* the child joins the v1 hierarchies itself */
+        bool in_unified; /* clone3 put the child into the unified hierarchy */
         char *state_json; /* for hooks on the container side */
 } Container;
 
@@ -85,10 +85,10 @@ static int add_default_device_rules(OciConfig *config)
                 int64_t major, minor;
                 const char *access;
         } defaults[] = {
-                { 'c', -1, -1, "m" }, { 'b', -1, -1, "m" }, /* mknod of anything, access per rule */
-                { 'c', 1, 3, "rwm" }, { 'c', 1, 5, "rwm" },  { 'c', 1, 7, "rwm" }, { 'c', 1, 8, "rwm" },
-                { 'c', 1, 9, "rwm" }, { 'c', 5, 0, "rwm" },  { 'c', 5, 1, "rwm" }, { 'c', 5, 2, "rwm" },
-                { 'c', 136, -1, "rwm" }, { 'c', 10, 200, "rwm" },
+                {'c', -1, -1, "m"},    {'b', -1, -1, "m"}, /* mknod of anything, access per rule */
+                {'c', 1, 3, "rwm"},    {'c', 1, 5, "rwm"},    {'c', 1, 7, "rwm"}, {'c', 1, 8, "rwm"},
+                {'c', 1, 9, "rwm"},    {'c', 5, 0, "rwm"},    {'c', 5, 1, "rwm"}, {'c', 5, 2, "rwm"},
+                {'c', 136, -1, "rwm"}, {'c', 10, 200, "rwm"},
         };
         CgroupResources *r = config->resources;
         if (!r->has_devices)
@@ -100,8 +100,10 @@ static int add_default_device_rules(OciConfig *config)
         r->devices = d;
         for (size_t i = 0; i < ELEMENTSOF(defaults); i++) {
                 CgroupDeviceRule *x = &d[r->n_devices++];
-                *x = (CgroupDeviceRule){ .allow = true, .type = defaults[i].type, .major = defaults[i].major,
-                                         .minor = defaults[i].minor };
+                *x = (CgroupDeviceRule){.allow = true,
+                                        .type = defaults[i].type,
+                                        .major = defaults[i].major,
+                                        .minor = defaults[i].minor};
                 snprintf(x->access, sizeof(x->access), "%s", defaults[i].access);
         }
         for (size_t i = 0; i < config->n_devices; i++) {
@@ -109,7 +111,8 @@ static int add_default_device_rules(OciConfig *config)
                 if (dev->type == 'p')
                         continue;
                 CgroupDeviceRule *x = &d[r->n_devices++];
-                *x = (CgroupDeviceRule){ .allow = true, .type = dev->type, .major = dev->major, .minor = dev->minor };
+                *x = (CgroupDeviceRule){
+                        .allow = true, .type = dev->type, .major = dev->major, .minor = dev->minor};
                 snprintf(x->access, sizeof(x->access), "rwm");
         }
         return 0;
@@ -817,8 +820,8 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 _cleanup_close_ int ufd = cgroup_open_unified(c.cgroup);
                 if (ufd >= 0) {
                         struct clone_args_v2 {
-                                uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls,
-                                        set_tid, set_tid_size, cgroup;
+                                uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
+                                        tls, set_tid, set_tid_size, cgroup;
                         } ca = {
                                 .flags = (uint64_t)clone_flags | CLONE_INTO_CGROUP_FLAG,
                                 .exit_signal = SIGCHLD,
@@ -832,7 +835,8 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 }
         }
         if (pid < 0) {
-                pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, NULL);
+                pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL,
+                                     NULL);
                 if (pid == 0)
                         child_main(&c);
         }

@@ -457,7 +457,8 @@ int write_pid_file(const char *path, pid_t pid)
 
 int write_file_new(int dirfd, const char *path, const char *data, size_t len, mode_t mode)
 {
-        _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        _cleanup_close_ int fd =
+                openat(dirfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0)
                 return negative_errno();
         int r = loop_write(fd, data, len);

@@ -615,7 +615,7 @@ static int verb_exec(int argc, char **argv)
                 {},
         };
         ExecOptions eo = {.root = arg_root};
-        const char *process_file = NULL, *cwd = NULL, *user = NULL;
+        const char *process_file = NULL, *cwd = NULL, *user = NULL, *apparmor = NULL, *label = NULL;
         _cleanup_strv_free_ char **env = NULL, **caps = NULL, **gids = NULL;
         bool tty = false, nnp = false;
         int c;
@@ -668,7 +668,11 @@ static int verb_exec(int argc, char **argv)
                         break;
                 }
                 case 'A':
+                        apparmor = optarg;
+                        break;
                 case 'L':
+                        label = optarg;
+                        break;
                 case 'I':
                 case 'G':
                         break;
@@ -734,6 +738,10 @@ static int verb_exec(int argc, char **argv)
         int r = oci_process_parse(pj, "process", &proc, &err);
         if (r < 0)
                 return fail(err, r);
+        if (apparmor && !(proc->apparmor_profile = strdup(apparmor)))
+                return 1;
+        if (label && !(proc->selinux_label = strdup(label)))
+                return 1;
         if (user && parse_user_spec(user, &proc->user) < 0) {
                 log_error("--user '%s': expected UID[:GID] as numbers", user);
                 oci_process_free(proc);

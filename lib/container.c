@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -17,6 +18,7 @@
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -26,6 +28,7 @@
 #include "container.h"
 #include "hooks.h"
 #include "json-util.h"
+#include "lsm.h"
 #include "process.h"
 #include "rootfs.h"
 #include "seccomp.h"
@@ -63,12 +66,13 @@ typedef struct Container {
         SeccompFilter *seccomp;
         int console_fd;
         int fifo_fd;
-        int dev_null_fd;
         int sync[2];
         int ns_fds[8];
         int ns_types[8];
         size_t n_ns_fds;
         pid_t parent;
+        int listener_fd; /* connected to linux.seccomp.listenerPath */
+        int unified_fd; /* the parent's, for clone3(CLONE_INTO_CGROUP) */
         bool self_join; /* the child joins the v1 hierarchies itself */
         bool in_unified; /* clone3 put the child into the unified hierarchy */
         char *state_json; /* for hooks on the container side */
@@ -78,6 +82,41 @@ typedef struct Container {
 
 /* The devices every container needs, allowed after the config's own rules, as runc and crun
  * do: a config that denies everything (as 'spec' writes) still gets a working /dev. */
+static int connect_unix(const char *path, int *ret)
+{
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        strcpy(sa.sun_path, path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                int r = negative_errno();
+                close(fd);
+                return r;
+        }
+        *ret = fd;
+        return 0;
+}
+
+/* The container process state for the seccomp agent (runtime-spec, config-linux.md). */
+static char *listener_message(const Container *c)
+{
+        if (c->listener_fd < 0)
+                return NULL;
+        json_t *state = json_loads(c->state_json ?: "{}", 0, NULL);
+        json_t *m =
+                json_pack("{s:s, s:[s], s:O, s:o}", "ociVersion", OCI_VERSION, "fds", "seccompFd", "pid",
+                          json_object_get(state, "pid") ?: json_integer(0), "state", state ?: json_object());
+        const char *meta = seccomp_config_listener_metadata(c->config->seccomp);
+        if (m && meta)
+                json_object_set_new(m, "metadata", json_string(meta));
+        char *s = m ? json_dumps(m, JSON_COMPACT) : NULL;
+        json_decref(m);
+        return s;
+}
+
 static int add_default_device_rules(OciConfig *config)
 {
         static const struct {
@@ -172,8 +211,6 @@ static int sync_recv(int fd, int *ret_error, char **ret_payload)
 
 /* ---- container side ---- */
 
-static int open_dev_null(int *ret);
-
 _noreturn_ static void child_fail(Container *c, int r, const char *what)
 {
         char msg[PATH_MAX + 256];
@@ -251,9 +288,71 @@ static bool setgroups_allowed(void)
 }
 
 /* The last steps, shared by create and exec: from here on only the process config matters. */
-_noreturn_ void finalize_and_exec(const OciProcess *p, const char *exe, SeccompFilter *seccomp,
-                                  unsigned preserve_fds, bool terminal_done, int report_fd)
+static int send_listener(int sock, int fd, const char *msg)
 {
+        char buf[CMSG_SPACE(sizeof(int))] = {0};
+        struct iovec iov = {.iov_base = (void *)msg, .iov_len = strlen(msg)};
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = buf, .msg_controllen = sizeof(buf)};
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+        return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? negative_errno() : 0;
+}
+
+#if HAVE_EXEC_STUB
+extern const unsigned char exec_stub[];
+extern const size_t exec_stub_size;
+
+/* A sealed, executable memfd holding the exec stub; -errno if this kernel forbids it
+ * (vm.memfd_noexec) or lacks something. */
+static int exec_stub_fd(void)
+{
+        _cleanup_close_ int fd = memfd_create("ctr-exec-stub", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0)
+                return negative_errno();
+        int r = loop_write(fd, exec_stub, exec_stub_size);
+        if (r < 0)
+                return r;
+        if (fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0)
+                return negative_errno();
+        return TAKE_FD(fd);
+}
+#endif
+
+/* execve the payload, through the sealed stub where there is one. */
+static int exec_payload(const char *exe, char *const argv[], char *const envp[], int report_fd)
+{
+#if HAVE_EXEC_STUB
+        int stub = exec_stub_fd();
+        if (stub >= 0) {
+                size_t n = strv_length((char **)argv);
+                char fdbuf[16];
+                const char **a = calloc(n + 4, sizeof(char *));
+                if (a) {
+                        snprintf(fdbuf, sizeof(fdbuf), "%d", report_fd);
+                        a[0] = "ctr-exec-stub";
+                        a[1] = fdbuf;
+                        a[2] = exe;
+                        for (size_t i = 0; i < n; i++)
+                                a[3 + i] = argv[i];
+                        syscall(SYS_execveat, stub, "", a, envp, AT_EMPTY_PATH);
+                        free(a);
+                }
+                /* memfd exec refused (vm.memfd_noexec): exec directly */
+                close(stub);
+        }
+#endif
+        execve(exe, argv, envp);
+        return negative_errno();
+}
+
+_noreturn_ void finalize_and_exec(const FinalExec *f)
+{
+        const OciProcess *p = f->process;
+        const int report_fd = f->report_fd;
         int r;
         const char *what = "";
 #define FAIL(step) \
@@ -269,11 +368,11 @@ _noreturn_ void finalize_and_exec(const OciProcess *p, const char *exe, SeccompF
         /* Nothing of ours may reach the payload, and no leaked directory fd may serve as a
          * way out (cwd=/proc/self/fd/N): close every fd but stdio, the preserved ones and the
          * error pipe (close-on-exec) before anything else. */
-        r = close_fds_from(3 + (int)preserve_fds, report_fd);
+        r = close_fds_from(3 + (int)f->preserve_fds, (int[]){report_fd, f->listener_fd}, 2);
         if (r < 0)
                 FAIL("closing file descriptors");
         /* A new session: the payload can never push keystrokes into the caller's terminal. */
-        if (!terminal_done && setsid() < 0 && errno != EPERM)
+        if (!f->terminal_done && setsid() < 0 && errno != EPERM)
                 FAIL("setsid");
         if (chdir(p->cwd) < 0) {
                 r = negative_errno();
@@ -298,16 +397,25 @@ _noreturn_ void finalize_and_exec(const OciProcess *p, const char *exe, SeccompF
                 r = negative_errno();
                 FAIL("setting no_new_privs");
         }
+        r = lsm_apply_exec(p->apparmor_profile, p->selinux_label);
+        if (r < 0)
+                FAIL("applying the AppArmor profile or SELinux label");
         reset_signals();
-        if (seccomp) {
+        if (f->seccomp) {
                 int notify = -EBADF;
-                r = seccomp_filter_load(seccomp, &notify);
+                r = seccomp_filter_load(f->seccomp, &notify);
                 if (r < 0)
                         FAIL("loading the seccomp filter");
+                if (notify >= 0 && f->listener_fd >= 0) {
+                        /* the seccomp agent gets the listener and the container's state */
+                        r = send_listener(f->listener_fd, notify, f->listener_msg ?: "{}");
+                        if (r < 0)
+                                FAIL("sending the seccomp listener to linux.seccomp.listenerPath");
+                }
                 safe_close(notify);
+                safe_close(f->listener_fd);
         }
-        execve(exe, p->args, p->env ?: (char *[]){NULL});
-        r = negative_errno();
+        r = exec_payload(f->exe, p->args, p->env ?: (char *[]){NULL}, report_fd);
         what = "executing the payload";
 fail:
         if (report_fd >= 0) {
@@ -336,6 +444,7 @@ _noreturn_ static void child_main(Container *c)
         (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         c->sync[0] = safe_close(c->sync[0]);
         c->state_fd = safe_close(c->state_fd);
+        c->unified_fd = safe_close(c->unified_fd);
 
         if (c->self_join && c->in_unified && (r = cgroup_enter_self_v1(c->cgroup)) < 0)
                 child_fail(c, r, "joining the container's cgroup");
@@ -363,9 +472,6 @@ _noreturn_ static void child_main(Container *c)
         c->rootfs_fd = open(c->rootfs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (c->rootfs_fd < 0)
                 child_fail(c, negative_errno(), "opening the rootfs");
-        safe_close(c->dev_null_fd);
-        if ((r = open_dev_null(&c->dev_null_fd)) < 0)
-                child_fail(c, r, "/dev/null is not the null device");
 
         RootfsContext rc = {
                 .config = config,
@@ -373,7 +479,7 @@ _noreturn_ static void child_main(Container *c)
                 .rootfs_fd = c->rootfs_fd,
                 .userns = oci_config_has_namespace(config, CLONE_NEWUSER),
                 .cgroup = c->cgroup,
-                .dev_null_fd = c->dev_null_fd,
+                .dev_null_fd = -EBADF,
         };
         if ((r = rootfs_prepare(&rc)) < 0 || (r = rootfs_mount_all(&rc)) < 0 ||
             (r = rootfs_setup_dev(&rc)) < 0)
@@ -402,6 +508,12 @@ _noreturn_ static void child_main(Container *c)
                         child_fail(c, r, herr ?: "createContainer hook");
         }
 
+        if (c->config->seccomp && seccomp_config_wants_listener(c->config->seccomp)) {
+                /* listenerPath resolves in the runtime's filesystem: connect before pivot_root */
+                r = connect_unix(seccomp_config_listener_path(c->config->seccomp), &c->listener_fd);
+                if (r < 0)
+                        child_fail(c, r, "connecting to linux.seccomp.listenerPath");
+        }
         if ((r = rootfs_pivot(&rc, c->opts->no_pivot)) < 0)
                 child_fail(c, r, rootfs_last_step());
         c->rootfs_fd = rc.rootfs_fd;
@@ -412,13 +524,14 @@ _noreturn_ static void child_main(Container *c)
         }
         c->console_fd = safe_close(c->console_fd);
 
-        if ((r = rootfs_finalize(&rc)) < 0)
-                child_fail(c, r, rootfs_last_step());
-        c->dev_null_fd = safe_close(c->dev_null_fd);
-        c->rootfs_fd = safe_close(c->rootfs_fd);
-
+        /* before readonlyPaths make /proc/sys read-only */
         if ((r = write_sysctls(config)) < 0)
                 child_fail(c, r, "writing sysctls");
+        if ((r = rootfs_finalize(&rc)) < 0)
+                child_fail(c, r, rootfs_last_step());
+        rc.dev_null_fd = safe_close(rc.dev_null_fd);
+        c->rootfs_fd = safe_close(c->rootfs_fd);
+
         if (config->has_personality && personality(config->personality) < 0)
                 child_fail(c, negative_errno(), "setting the personality");
         if (!c->opts->no_new_keyring) {
@@ -458,7 +571,16 @@ _noreturn_ static void child_main(Container *c)
                         _exit(127);
                 }
         }
-        finalize_and_exec(p, exe, c->seccomp, c->opts->preserve_fds, p->terminal, -EBADF);
+        finalize_and_exec(&(FinalExec){
+                .process = p,
+                .exe = exe,
+                .seccomp = c->seccomp,
+                .preserve_fds = c->opts->preserve_fds,
+                .terminal_done = p->terminal,
+                .report_fd = -EBADF,
+                .listener_fd = c->listener_fd,
+                .listener_msg = listener_message(c),
+        });
 }
 
 /* ---- runtime side ---- */
@@ -486,20 +608,6 @@ static void now_rfc3339(char *buf, size_t size)
         gmtime_r(&ts.tv_sec, &tm);
         size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
         snprintf(buf + n, size - n, ".%09ldZ", ts.tv_nsec);
-}
-
-static int open_dev_null(int *ret)
-{
-        struct stat st;
-        int fd = open("/dev/null", O_PATH | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return negative_errno();
-        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
-                close(fd);
-                return -ENODEV;
-        }
-        *ret = fd;
-        return 0;
 }
 
 static char *state_json_for_hooks(const ContainerState *s, ContainerStatus st)
@@ -570,7 +678,6 @@ static void container_done(Container *c)
         seccomp_filter_free(c->seccomp);
         safe_close(c->console_fd);
         safe_close(c->fifo_fd);
-        safe_close(c->dev_null_fd);
         close_pair(c->sync);
         for (size_t i = 0; i < c->n_ns_fds; i++)
                 safe_close(c->ns_fds[i]);
@@ -584,7 +691,8 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 .state_fd = -EBADF,
                 .console_fd = -EBADF,
                 .fifo_fd = -EBADF,
-                .dev_null_fd = -EBADF,
+                .listener_fd = -EBADF,
+                .unified_fd = -EBADF,
                 .sync = {-EBADF, -EBADF},
         };
         ContainerState st = {0};
@@ -634,6 +742,14 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         if (c.rootfs_fd < 0) {
                 r = seterr(err, negative_errno(), "root.path '%s': %s", c.rootfs, strerror(errno));
                 goto fail;
+        }
+        {
+                const char *what = NULL;
+                r = lsm_check(c.config->process->apparmor_profile, c.config->process->selinux_label, &what);
+                if (r < 0) {
+                        r = seterr(err, r, "%s/config.json: %s", c.bundle, what);
+                        goto fail;
+                }
         }
         if (c.config->process->terminal && !o->console_socket && !o->foreground) {
                 r = seterr(err, -EINVAL, "process.terminal is true: --console-socket is required");
@@ -745,11 +861,6 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 r = seterr(err, negative_errno(), "opening exec fifo: %m");
                 goto fail;
         }
-        r = open_dev_null(&c.dev_null_fd);
-        if (r < 0) {
-                r = seterr(err, r, "/dev/null is not the null device");
-                goto fail;
-        }
 
         /* Namespaces to join by path, opened now so a bad path fails here with its name. */
         int clone_flags = 0;
@@ -807,6 +918,8 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 r = seterr(err, negative_errno(), "socketpair: %m");
                 goto fail;
         }
+        /* No directory fd of the host may reach the container's side. */
+        state_dir = safe_close(state_dir);
         c.parent = getpid();
         /* Born into its cgroup: clone3(CLONE_INTO_CGROUP) places the child in the unified
          * hierarchy without the slow cgroup.procs write; the child joins the v1 hierarchies
@@ -818,6 +931,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         pid = -1;
         {
                 _cleanup_close_ int ufd = cgroup_open_unified(c.cgroup);
+                c.unified_fd = ufd; /* for the child to close */
                 if (ufd >= 0) {
                         struct clone_args_v2 {
                                 uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size,
@@ -833,6 +947,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                                 child_main(&c);
                         c.in_unified = pid > 0;
                 }
+                c.unified_fd = -EBADF; /* closed with ufd here */
         }
         if (pid < 0) {
                 pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL,

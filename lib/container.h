@@ -54,8 +54,17 @@ int container_delete(const char *root, const char *id, bool force, char **err);
  * signal). proxy_fd >= 0: copy between our stdio and this pty master meanwhile. */
 int container_wait_forwarding(pid_t pid, int proxy_fd);
 
-/* Shared by create and exec: rlimits, session, cwd, user and capabilities, no_new_privs, fds,
- * seccomp, execve. Errors go to report_fd (if >= 0) or stderr; never returns. */
+/* The last steps, shared by create and exec: rlimits, session, cwd, user and capabilities,
+ * no_new_privs, fds, seccomp, execve. Never returns. */
 struct SeccompFilter;
-_noreturn_ void finalize_and_exec(const OciProcess *p, const char *exe, struct SeccompFilter *seccomp,
-                                  unsigned preserve_fds, bool terminal_done, int report_fd);
+typedef struct FinalExec {
+        const OciProcess *process;
+        const char *exe;
+        struct SeccompFilter *seccomp;
+        unsigned preserve_fds;
+        bool terminal_done; /* a pty is already our controlling terminal */
+        int report_fd; /* errors go here (a close-on-exec pipe), else to stderr */
+        int listener_fd; /* connected to linux.seccomp.listenerPath, or -1 */
+        char *listener_msg; /* the container process state to send with the notify fd */
+} FinalExec;
+_noreturn_ void finalize_and_exec(const FinalExec *f);

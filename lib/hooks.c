@@ -71,7 +71,7 @@ int hooks_run(const OciHook *hooks, size_t n, const char *kind, const char *stat
 {
         for (size_t i = 0; i < n; i++) {
                 int status = 0;
-                bool timed_out;
+                bool timed_out = false;
                 int r = run_one(&hooks[i], state_json, &status, &timed_out);
                 if (r < 0) {
                         if (err &&

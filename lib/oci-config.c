@@ -222,13 +222,13 @@ static int parse_mount(json_t *j, const char *path, OciMount *m, char **err)
         /* Relative destinations are allowed for old configs and mean relative to "/". */
         if (!*m->destination)
                 return json_err(err, P(p, path, "destination"), "must not be empty");
-        if (m->destination[0] != '/') {
-                char *abs;
-                if (asprintf(&abs, "/%s", m->destination) < 0)
-                        return -ENOMEM;
-                free(m->destination);
-                m->destination = abs;
-        }
+        /* Relative destinations mean relative to "/"; "//proc", "/proc/." and "/dev/../proc"
+         * all mean "/proc", and every check below compares the clean form. */
+        char *clean = path_clean(m->destination);
+        if (!clean)
+                return -ENOMEM;
+        free(m->destination);
+        m->destination = clean;
         if ((r = json_read_string(j, "source", path, false, &m->source, err)) < 0 ||
             (r = json_read_string(j, "type", path, false, &m->type, err)) < 0 ||
             (r = json_read_strv(j, "options", path, &m->options, err)) < 0)

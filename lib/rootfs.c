@@ -49,7 +49,13 @@ static const char *skip_slashes(const char *p)
 
 int rootfs_open_in_root(int rootfs_fd, const char *path, bool mkdirs, bool create_file, int *ret_fd)
 {
-        const uint64_t resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        return rootfs_open_in_root_flags(rootfs_fd, path, mkdirs, create_file, 0, ret_fd);
+}
+
+int rootfs_open_in_root_flags(int rootfs_fd, const char *path, bool mkdirs, bool create_file, uint64_t extra,
+                              int *ret_fd)
+{
+        const uint64_t resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra;
         const char *rel = skip_slashes(path);
         char buf[PATH_MAX];
         int fd;
@@ -253,7 +259,8 @@ static int mount_cgroup(RootfsContext *ctx, const OciMount *m, int target_fd)
                         if (!copy)
                                 return -ENOMEM;
                         for (char *s = strtok(copy, ","); s; s = strtok(NULL, ","))
-                                (void)symlinkat(names[i], tmpfs_fd, s);
+                                if (symlinkat(names[i], tmpfs_fd, s) < 0 && errno != EEXIST)
+                                        return negative_errno();
                 }
         }
         if (m->flags & MS_RDONLY)
@@ -272,6 +279,68 @@ static int reopen(RootfsContext *ctx, const char *dest, int *fd)
         return 0;
 }
 
+static bool path_under(const char *path, const char *dir)
+{
+        const char *rest = startswith(path, dir);
+        return rest && (*rest == 0 || *rest == '/');
+}
+
+static bool is_kernel_fs(const char *type)
+{
+        static const char *const types[] = {"proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2"};
+        for (size_t i = 0; type && i < ELEMENTSOF(types); i++)
+                if (streq(type, types[i]))
+                        return true;
+        return false;
+}
+
+static bool source_is_fs(const char *source, long magic)
+{
+        _cleanup_close_ int fd = source ? open(source, O_PATH | O_CLOEXEC) : -EBADF;
+        return fd >= 0 && verify_fs_type(fd, magic) == 0;
+}
+
+/* Only a real procfs may sit on /proc (CVE-2019-16884: a fake /proc/self/attr swallows the
+ * LSM label), and below it only a few bind mounts that tools like lxcfs provide. Only a
+ * real sysfs may sit on /sys. The destination is already lexically clean. */
+static int check_kernel_fs_target(const OciMount *m)
+{
+        static const char *const proc_allowed[] = {
+                "/proc/cpuinfo", "/proc/diskstats",
+                "/proc/meminfo", "/proc/stat",
+                "/proc/swaps",   "/proc/uptime",
+                "/proc/loadavg", "/proc/slabinfo",
+                "/proc/net/dev", "/proc/sys/kernel/ns_last_pid",
+        };
+        if (streq(m->destination, "/proc")) {
+                if (streq_ptr(m->type, "proc") && !m->bind)
+                        return 0;
+                if (m->bind && source_is_fs(m->source, PROC_SUPER_MAGIC))
+                        return 0;
+                STEP("refusing to mount '%s' on /proc: not procfs", m->source ?: m->type ?: "");
+                return -EPERM;
+        }
+        if (path_under(m->destination, "/proc")) {
+                if (m->bind && source_is_fs(m->source, PROC_SUPER_MAGIC))
+                        return 0;
+                for (size_t i = 0; i < ELEMENTSOF(proc_allowed); i++)
+                        if (streq(m->destination, proc_allowed[i]) && m->bind)
+                                return 0;
+                STEP("refusing to mount '%s' on '%s': not allowed below /proc", m->source ?: m->type ?: "",
+                     m->destination);
+                return -EPERM;
+        }
+        if (streq(m->destination, "/sys")) {
+                if (streq_ptr(m->type, "sysfs") && !m->bind)
+                        return 0;
+                if (m->bind && source_is_fs(m->source, SYSFS_MAGIC))
+                        return 0;
+                STEP("refusing to mount '%s' on /sys: not sysfs", m->source ?: m->type ?: "");
+                return -EPERM;
+        }
+        return 0;
+}
+
 static int mount_one(RootfsContext *ctx, const OciMount *m)
 {
         _cleanup_close_ int target = -EBADF;
@@ -283,20 +352,22 @@ static int mount_one(RootfsContext *ctx, const OciMount *m)
         if (bind && m->source && m->source[0] != '/')
                 return -EINVAL;
 
-        bool file_target = bind && !is_dir_source(m->source);
-        r = rootfs_open_in_root(ctx->rootfs_fd, m->destination, true, file_target, &target);
+        r = check_kernel_fs_target(m);
         if (r < 0)
                 return r;
-
-        /* Only a real procfs may sit on /proc and a real sysfs on /sys: a bind of anything else
-         * there would feed fake files to everything that trusts them. */
-        if (streq(m->destination, "/proc") && !streq_ptr(type, "proc")) {
-                _cleanup_close_ int src = bind ? open(m->source, O_PATH | O_CLOEXEC) : -EBADF;
-                if (!bind || src < 0 || verify_fs_type(src, PROC_SUPER_MAGIC) < 0) {
-                        STEP("refusing to mount '%s' on /proc: not procfs", m->source ?: "");
-                        return -EPERM;
-                }
+        bool file_target = bind && !is_dir_source(m->source);
+        /* Below /proc, /sys and /dev nothing may be reached through a symlink: a rootfs whose
+         * /proc is a link would get procfs (and its masks) somewhere else. */
+        bool strict = path_under(m->destination, "/proc") || path_under(m->destination, "/sys") ||
+                      path_under(m->destination, "/dev") || is_kernel_fs(type);
+        r = rootfs_open_in_root_flags(ctx->rootfs_fd, m->destination, true, file_target,
+                                      strict ? RESOLVE_NO_SYMLINKS : 0, &target);
+        if (r == -ELOOP) {
+                STEP("mount target '%s' must be an ordinary directory, not a symlink", m->destination);
+                return -ELOOP;
         }
+        if (r < 0)
+                return r;
         {
                 struct stat st;
                 if (fstatat(target, "", &st, AT_EMPTY_PATH) < 0)
@@ -515,24 +586,51 @@ int rootfs_pivot(RootfsContext *ctx, bool no_pivot)
         return 0;
 }
 
-static int open_proc_verified(const char *path, int flags, int *ret)
+/* After pivot_root every mount goes through fds only (open_tree, fsmount, move_mount,
+ * mount_setattr): no path through the container's /proc/self/fd, which a config mount could
+ * have covered with links of its own. */
+
+static int open_target(const char *path, int *ret)
 {
-        /* path is inside the container's /proc, which we mounted ourselves and verified */
-        int fd = openat2_in(AT_FDCWD, path, flags | O_NOFOLLOW, RESOLVE_NO_MAGICLINKS);
+        int fd = openat2_in(AT_FDCWD, path, O_PATH | O_NOFOLLOW, RESOLVE_NO_MAGICLINKS);
         if (fd < 0)
                 return fd;
         *ret = fd;
         return 0;
 }
 
+static int move_onto(int tree, int target)
+{
+        int r = (int)syscall(SYS_move_mount, tree, "", target, "",
+                             MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        return r < 0 ? negative_errno() : 0;
+}
+
+static int empty_tmpfs(int *ret)
+{
+        _cleanup_close_ int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+        if (fs < 0)
+                return negative_errno();
+        if (syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "size", "0", 0) < 0 ||
+            syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "mode", "000", 0) < 0 ||
+            syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+                return negative_errno();
+        int m = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+                             MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC);
+        if (m < 0)
+                return negative_errno();
+        *ret = m;
+        return 0;
+}
+
 static int mask_path(RootfsContext *ctx, const char *path)
 {
-        _cleanup_close_ int target = -EBADF;
+        _cleanup_close_ int target = -EBADF, tree = -EBADF;
         struct stat st;
         int r;
 
         STEP("masking '%s'", path);
-        r = open_proc_verified(path, O_PATH, &target);
+        r = open_target(path, &target);
         if (r == -ENOENT)
                 return 0; /* nothing there to hide */
         if (r < 0)
@@ -543,49 +641,39 @@ static int mask_path(RootfsContext *ctx, const char *path)
          * so fail closed rather than leave the path unmasked. */
         if (S_ISLNK(st.st_mode))
                 return -ELOOP;
-        if (S_ISDIR(st.st_mode)) {
-                char t[64];
-                fd_path(t, target);
-                return RET_NERRNO(mount("tmpfs", t, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                                        "size=0,mode=000"));
+        if (S_ISDIR(st.st_mode))
+                r = empty_tmpfs(&tree);
+        else {
+                /* the container's /dev/null, checked to be 1:3 by rootfs_finalize() */
+                tree = (int)syscall(SYS_open_tree, ctx->dev_null_fd, "",
+                                    OPEN_TREE_CLONE | AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
+                r = tree < 0 ? negative_errno() : 0;
         }
-        /* Bind the host's /dev/null we opened and checked before pivot_root, by fd. */
-        int tree = (int)syscall(SYS_open_tree, ctx->dev_null_fd, "",
-                                OPEN_TREE_CLONE | AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
-        if (tree < 0)
-                return negative_errno();
-        r = (int)syscall(SYS_move_mount, tree, "", target, "",
-                         MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-        r = r < 0 ? negative_errno() : 0;
-        safe_close(tree);
-        return r;
+        if (r < 0)
+                return r;
+        return move_onto(tree, target);
 }
 
 static int readonly_path(const char *path)
 {
-        _cleanup_close_ int target = -EBADF;
-        char t[64];
+        _cleanup_close_ int target = -EBADF, tree = -EBADF;
         int r;
 
         STEP("making '%s' read-only", path);
-        r = open_proc_verified(path, O_PATH, &target);
+        r = open_target(path, &target);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
                 return r;
-        fd_path(t, target);
-        r = RET_NERRNO(mount(t, t, NULL, MS_BIND | MS_REC, NULL));
+        tree = (int)syscall(SYS_open_tree, target, "",
+                            OPEN_TREE_CLONE | AT_RECURSIVE | AT_EMPTY_PATH | OPEN_TREE_CLOEXEC);
+        if (tree < 0)
+                return negative_errno();
+        r = apply_attrs(tree, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                        0);
         if (r < 0)
                 return r;
-        safe_close(target);
-        target = -EBADF;
-        r = open_proc_verified(path, O_PATH, &target);
-        if (r < 0)
-                return r;
-        r = remount_bind(target, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-        if (r < 0)
-                return r;
-        return apply_attrs(target, MOUNT_ATTR_RDONLY, 0);
+        return move_onto(tree, target);
 }
 
 int rootfs_finalize(RootfsContext *ctx)
@@ -621,16 +709,13 @@ int rootfs_finalize(RootfsContext *ctx)
         }
         if (ctx->config->root_readonly) {
                 STEP("making the rootfs read-only");
-                r = RET_NERRNO(mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL));
-                if (r < 0) {
-                        /* keep the flags the kernel locked on the mount */
-                        _cleanup_close_ int root = open("/", O_PATH | O_CLOEXEC);
-                        if (root < 0)
-                                return negative_errno();
-                        r = remount_bind(root, MS_RDONLY);
-                        if (r < 0)
-                                return r;
-                }
+                _cleanup_close_ int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (root < 0)
+                        return negative_errno();
+                struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
+                /* only the root mount itself: what the config mounted below keeps its own flags */
+                if (syscall(SYS_mount_setattr, root, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+                        return negative_errno();
         }
         return 0;
 }

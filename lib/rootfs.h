@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "oci-config.h"
 
@@ -24,6 +25,9 @@ typedef struct RootfsContext {
 /* Open path (absolute, as seen in the container) inside the rootfs, creating missing
  * directories; if create_file, the last component is created as an empty file when missing. */
 int rootfs_open_in_root(int rootfs_fd, const char *path, bool mkdirs, bool create_file, int *ret_fd);
+/* The same with extra RESOLVE_* flags (e.g. RESOLVE_NO_SYMLINKS) for the whole walk. */
+int rootfs_open_in_root_flags(int rootfs_fd, const char *path, bool mkdirs, bool create_file, uint64_t extra,
+                              int *ret_fd);
 
 int rootfs_prepare(RootfsContext *ctx); /* propagation, bind rootfs onto itself */
 int rootfs_mount_all(RootfsContext *ctx); /* mounts[] in order */

@@ -23,6 +23,7 @@
 #include "container.h"
 #include "hooks.h"
 #include "json-util.h"
+#include "lsm.h"
 #include "oci-config.h"
 #include "process.h"
 #include "runtime.h"
@@ -455,6 +456,14 @@ int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, c
                            container_status_to_string(l.status));
                 goto out;
         }
+        {
+                const char *what = NULL;
+                r = lsm_check(process->apparmor_profile, process->selinux_label, &what);
+                if (r < 0) {
+                        r = seterr(err, r, "%s", what);
+                        goto out;
+                }
+        }
         snprintf(dir, sizeof(dir), "%s/%s", o->root, o->id);
         r = oci_config_load(dir, &config, err);
         if (r < 0)
@@ -535,7 +544,15 @@ int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, c
                                  process->args[0]);
                         goto child_fail;
                 }
-                finalize_and_exec(process, exe, filter, o->preserve_fds, process->terminal, report[1]);
+                finalize_and_exec(&(FinalExec){
+                        .process = process,
+                        .exe = exe,
+                        .seccomp = filter,
+                        .preserve_fds = o->preserve_fds,
+                        .terminal_done = process->terminal,
+                        .report_fd = report[1],
+                        .listener_fd = -EBADF,
+                });
         child_fail:
                 (void)!write(report[1], msg, strlen(msg));
                 _exit(127);
@@ -551,6 +568,11 @@ int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, c
                 while (k < 0 && errno == EINTR);
                 if (k > 0) {
                         msg[k] = 0;
+                        uint32_t e;
+                        /* the exec stub reports a failed execve as a bare errno */
+                        if (safe_atou32(msg, &e) >= 0)
+                                snprintf(msg, sizeof(msg), "executing '%s': %s", process->args[0],
+                                         strerror((int)e));
                         (void)wait_for_pid(pid, NULL);
                         pid = 0;
                         r = seterr(err, -EIO, "exec in '%s' failed: %s", o->id, msg);

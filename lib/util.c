@@ -391,22 +391,6 @@ int exit_status_from_wait(int status)
         return 255;
 }
 
-int close_all_fds_except(const int *keep, size_t n)
-{
-        /* keep[] must be sorted ascending */
-        unsigned int from = 3;
-        for (size_t i = 0; i <= n; i++) {
-                unsigned int to = i < n ? (unsigned int)keep[i] : ~0U;
-                if (i < n && keep[i] < 3)
-                        continue;
-                if (to > from && syscall(SYS_close_range, from, to - 1, 0) < 0)
-                        return negative_errno();
-                if (i < n)
-                        from = (unsigned int)keep[i] + 1;
-        }
-        return 0;
-}
-
 bool path_is_safe_absolute(const char *p)
 {
         if (!p || p[0] != '/')
@@ -422,15 +406,27 @@ bool path_is_safe_absolute(const char *p)
         return true;
 }
 
-int close_fds_from(int start, int except)
+int close_fds_from(int start, const int *except, size_t n_except)
 {
-        if (except >= start) {
-                if (except > start && syscall(SYS_close_range, (unsigned)start, (unsigned)except - 1, 0) < 0)
+        /* close [start, ∞) but the listed fds; except[] need not be sorted */
+        int keep[8];
+        size_t n = 0;
+        for (size_t i = 0; i < n_except && n < ELEMENTSOF(keep); i++)
+                if (except[i] >= start)
+                        keep[n++] = except[i];
+        for (size_t i = 1; i < n; i++)
+                for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+                        int t = keep[j];
+                        keep[j] = keep[j - 1];
+                        keep[j - 1] = t;
+                }
+        for (size_t i = 0; i <= n; i++) {
+                unsigned to = i < n ? (unsigned)keep[i] : ~0U;
+                if (to > (unsigned)start && syscall(SYS_close_range, (unsigned)start, to - 1, 0) < 0)
                         return negative_errno();
-                start = except + 1;
+                if (i < n)
+                        start = keep[i] + 1;
         }
-        if (syscall(SYS_close_range, (unsigned)start, ~0U, 0) < 0)
-                return negative_errno();
         return 0;
 }
 
@@ -465,4 +461,40 @@ int write_file_new(int dirfd, const char *path, const char *data, size_t len, mo
         if (r < 0)
                 (void)unlinkat(dirfd, path, 0);
         return r;
+}
+
+/* Lexical clean-up of an absolute path, as Go's filepath.Clean: "//a/./b/../c/" → "/a/c".
+ * ".." never climbs above "/". */
+char *path_clean(const char *p)
+{
+        size_t n = strlen(p);
+        char *out = malloc(n + 2), *o = out;
+        if (!out)
+                return NULL;
+        *o++ = '/';
+        for (const char *c = p; *c;) {
+                while (*c == '/')
+                        c++;
+                size_t k = strcspn(c, "/");
+                if (k == 0)
+                        break;
+                if (k == 1 && c[0] == '.') {
+                        /* skip */
+                } else if (k == 2 && c[0] == '.' && c[1] == '.') {
+                        if (o > out + 1) {
+                                o--;
+                                while (o > out + 1 && o[-1] != '/')
+                                        o--;
+                        }
+                } else {
+                        memcpy(o, c, k);
+                        o += k;
+                        *o++ = '/';
+                }
+                c += k;
+        }
+        if (o > out + 1)
+                o--;
+        *o = 0;
+        return out;
 }

@@ -46,10 +46,10 @@ static inline void strv_freep(char ***l)
 int pid_start_time(pid_t pid, uint64_t *ret);
 int wait_for_pid(pid_t pid, int *ret_status);
 int exit_status_from_wait(int status);
-int close_all_fds_except(const int *keep, size_t n);
-/* Close every fd >= start except one (or none: except < 0). */
-int close_fds_from(int start, int except);
+/* Close every fd >= start except the listed ones (at most 8; negative entries ignored). */
+int close_fds_from(int start, const int *except, size_t n_except);
 int write_pid_file(const char *path, pid_t pid);
 
 /* Paths */
 bool path_is_safe_absolute(const char *p); /* absolute, no ".." component */
+char *path_clean(const char *p);

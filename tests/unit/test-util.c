@@ -34,6 +34,26 @@ int main(void)
         CHECK(!path_is_safe_absolute("/.."), "/.. is not");
         CHECK(path_is_safe_absolute("/a/..b"), "'..b' is a name");
 
+        {
+                static const char *const cases[][2] = {
+                        {"/proc", "/proc"},
+                        {"//proc", "/proc"},
+                        {"/./proc", "/proc"},
+                        {"/proc/.", "/proc"},
+                        {"/dev/../proc", "/proc"},
+                        {"proc/", "/proc"},
+                        {"/../../x", "/x"},
+                        {"/", "/"},
+                        {"", "/"},
+                        {"/a//b/./c/..", "/a/b"},
+                };
+                for (size_t k = 0; k < ELEMENTSOF(cases); k++) {
+                        char *c = path_clean(cases[k][0]);
+                        CHECK(c && streq(c, cases[k][1]), "path_clean('%s') = '%s' (got '%s')", cases[k][0],
+                              cases[k][1], strempty(c));
+                        free(c);
+                }
+        }
         CHECK(id_valid("abc-1_2.3+x"), "normal id");
         CHECK(!id_valid("a/b"), "slash refused");
         CHECK(!id_valid(".."), "dot-dot refused");

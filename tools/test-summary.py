@@ -17,7 +17,7 @@ for line in open(path):
         continue
     t = json.loads(line)
     result = t.get("result", "")
-    out = t.get("stdo", "") or ""
+    out = t.get("stdout") or t.get("stdo") or ""
     p = f = s = 0
     for l in out.splitlines():
         if re.match(r"^not ok\b", l):

@@ -645,6 +645,10 @@ static int filter_add_rule(SeccompFilter *f, const SeccompSyscall *s, int nr, co
         struct scmp_arg_cmp cmp[SECCOMP_ARGS_MAX];
         int r;
 
+        /* Parsing guarantees it: without a repeated index there are at most six comparisons. */
+        if (!s->any_arg && s->n_args > SECCOMP_ARGS_MAX)
+                return -EINVAL;
+
         if (s->n_args == 0)
                 r = seccomp_rule_add_array(f->ctx, s->action, nr, 0, NULL);
         else if (s->any_arg) {
@@ -889,56 +893,37 @@ int seccomp_filter_load(SeccompFilter *f, int *ret_notify_fd)
         return 0;
 }
 
-static json_t *string_array(const char *const *names, size_t stride, size_t n)
+static int append_string(json_t *array, const char *s)
 {
-        json_t *a = json_array();
-        if (!a)
-                return NULL;
-        for (size_t i = 0; i < n; i++) {
-                const char *s = *(const char *const *)((const char *)names + i * stride);
-                if (json_array_append_new(a, json_string(s)) < 0) {
-                        json_decref(a);
-                        return NULL;
-                }
-        }
-        return a;
+        return json_array_append_new(array, json_string(s)) < 0 ? -ENOMEM : 0;
 }
 
 json_t *seccomp_features(void)
 {
-        json_auto_t *o = json_object();
-        json_t *archs, *supported;
-
+        json_auto_t *o = json_pack("{s:b,s:[],s:[],s:[],s:[],s:[]}", "enabled", true, "actions", "operators",
+                                   "archs", "knownFlags", "supportedFlags");
         if (!o)
                 return NULL;
+        json_t *actions = json_object_get(o, "actions"), *operators = json_object_get(o, "operators"),
+               *archs = json_object_get(o, "archs"), *known = json_object_get(o, "knownFlags"),
+               *supported = json_object_get(o, "supportedFlags");
 
-        if (json_object_set_new(o, "enabled", json_true()) < 0 ||
-            json_object_set_new(
-                    o, "actions",
-                    string_array(action_names, sizeof(action_names[0]), ELEMENTSOF(action_names))) < 0 ||
-            json_object_set_new(o, "operators",
-                                string_array(&operator_table[0].name, sizeof(operator_table[0]),
-                                             ELEMENTSOF(operator_table))) < 0 ||
-            json_object_set_new(
-                    o, "knownFlags",
-                    string_array(&flag_table[0].name, sizeof(flag_table[0]), ELEMENTSOF(flag_table))) < 0)
-                return NULL;
-
-        archs = json_array();
-        if (json_object_set_new(o, "archs", archs) < 0)
-                return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(action_names); i++)
+                if (append_string(actions, action_names[i]) < 0)
+                        return NULL;
+        for (size_t i = 0; i < ELEMENTSOF(operator_table); i++)
+                if (append_string(operators, operator_table[i].name) < 0)
+                        return NULL;
+        /* Only the ones this libseccomp can build filters for. */
         for (size_t i = 0; i < ELEMENTSOF(arch_table); i++)
-                if (arch_table[i].token != 0 &&
-                    json_array_append_new(archs, json_string(arch_table[i].name)) < 0)
+                if (arch_table[i].token != 0 && append_string(archs, arch_table[i].name) < 0)
                         return NULL;
-
-        supported = json_array();
-        if (json_object_set_new(o, "supportedFlags", supported) < 0)
-                return NULL;
-        for (size_t i = 0; i < ELEMENTSOF(flag_table); i++)
-                if (kernel_has_flags(flag_table[i].flag) &&
-                    json_array_append_new(supported, json_string(flag_table[i].name)) < 0)
+        for (size_t i = 0; i < ELEMENTSOF(flag_table); i++) {
+                if (append_string(known, flag_table[i].name) < 0)
                         return NULL;
+                if (kernel_has_flags(flag_table[i].flag) && append_string(supported, flag_table[i].name) < 0)
+                        return NULL;
+        }
 
         return TAKE_PTR(o);
 }

@@ -17,9 +17,26 @@
 
 #include "json-util.h"
 #include "seccomp.h"
-#include "tap.h"
+#include "../tap.h"
 
 #define P "linux.seccomp"
+/* Config builders for the cases: default ALLOW plus REST; syscalls[]; syscalls[0].args[]. */
+#define ALLOW(rest) "{'defaultAction':'SCMP_ACT_ALLOW'," rest "}"
+#define SYSCALLS(list) ALLOW("'syscalls':[" list "]")
+#define ARGS(list) SYSCALLS("{'names':['read'],'action':'SCMP_ACT_ERRNO','args':[" list "]}")
+
+/* A sanitizer runtime makes syscalls of its own (mmap, sigaltstack) in the child, which a
+ * default-deny filter breaks. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_SANITIZER 1
+#endif
+#endif
+#ifndef UNDER_SANITIZER
+#define UNDER_SANITIZER 0
+#endif
 
 /* JSON with ' for ", to keep the cases readable. */
 static json_t *json_from(const char *s)
@@ -77,6 +94,8 @@ static int run_child(SeccompFilter *f, ChildFn fn)
                 struct rlimit no_core = {};
                 int fd = -EBADF;
 
+                /* A child that cannot even exit must not hang the suite. */
+                alarm(10);
                 (void)setrlimit(RLIMIT_CORE, &no_core);
                 (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
                 if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -244,12 +263,12 @@ static void test_parse_valid(void)
 
         r = parse("{'defaultAction':'SCMP_ACT_ERRNO','defaultErrnoRet':38,"
                   "'architectures':['SCMP_ARCH_X86_64','SCMP_ARCH_X86','SCMP_ARCH_X32','SCMP_ARCH_AARCH64',"
-                  "'SCMP_ARCH_ARM','SCMP_ARCH_LOONGARCH64','SCMP_ARCH_M68K','SCMP_ARCH_MIPS','SCMP_ARCH_"
-                  "MIPS64',"
+                  "'SCMP_ARCH_ARM','SCMP_ARCH_LOONGARCH64','SCMP_ARCH_M68K','SCMP_ARCH_MIPS',"
+                  "'SCMP_ARCH_MIPS64',"
                   "'SCMP_ARCH_MIPS64N32','SCMP_ARCH_MIPSEL','SCMP_ARCH_MIPSEL64','SCMP_ARCH_MIPSEL64N32',"
                   "'SCMP_ARCH_PPC','SCMP_ARCH_PPC64','SCMP_ARCH_PPC64LE','SCMP_ARCH_S390','SCMP_ARCH_S390X',"
-                  "'SCMP_ARCH_SH','SCMP_ARCH_SHEB','SCMP_ARCH_PARISC','SCMP_ARCH_PARISC64','SCMP_ARCH_"
-                  "RISCV64'],"
+                  "'SCMP_ARCH_SH','SCMP_ARCH_SHEB','SCMP_ARCH_PARISC','SCMP_ARCH_PARISC64',"
+                  "'SCMP_ARCH_RISCV64'],"
                   "'flags':['SECCOMP_FILTER_FLAG_TSYNC','SECCOMP_FILTER_FLAG_LOG',"
                   "'SECCOMP_FILTER_FLAG_SPEC_ALLOW','SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],"
                   "'listenerPath':'/run/agent.sock','listenerMetadata':'MKNOD=/dev/null',"
@@ -299,7 +318,7 @@ static void test_parse_invalid(void)
                 {"{'defaultAction':'scmp_act_allow'}", P ".defaultAction: unknown action 'scmp_act_allow'"},
                 {"{'defaultAction':'SCMP_ACT_NOTIFY','listenerPath':'/a'}",
                  P ".defaultAction: SCMP_ACT_NOTIFY cannot be the default action"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','defaultErrnoRet':1}",
+                {ALLOW("'defaultErrnoRet':1"),
                  P ".defaultErrnoRet: not allowed with action 'SCMP_ACT_ALLOW'"},
                 {"{'defaultAction':'SCMP_ACT_KILL_PROCESS','defaultErrnoRet':1}",
                  P ".defaultErrnoRet: not allowed with action 'SCMP_ACT_KILL_PROCESS'"},
@@ -309,98 +328,67 @@ static void test_parse_invalid(void)
                  P ".defaultErrnoRet: expected an unsigned integer, got a string"},
                 {"{'defaultAction':'SCMP_ACT_ERRNO','defaultErrnoRet':70000}",
                  P ".defaultErrnoRet: value 70000 out of range (at most 65535)"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','architectures':'SCMP_ARCH_X86_64'}",
+                {ALLOW("'architectures':'SCMP_ARCH_X86_64'"),
                  P ".architectures: expected an array, got a string"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','architectures':['SCMP_ARCH_X86_64','SCMP_ARCH_FOO']}",
+                {ALLOW("'architectures':['SCMP_ARCH_X86_64','SCMP_ARCH_FOO']"),
                  P ".architectures[1]: unknown architecture 'SCMP_ARCH_FOO'"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','architectures':[1]}",
-                 P ".architectures[0]: expected a string"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','flags':['SECCOMP_FILTER_FLAG_NEW_LISTENER']}",
+                {ALLOW("'architectures':[1]"), P ".architectures[0]: expected a string"},
+                {ALLOW("'flags':['SECCOMP_FILTER_FLAG_NEW_LISTENER']"),
                  P ".flags[0]: unknown flag 'SECCOMP_FILTER_FLAG_NEW_LISTENER'"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','flags':{}}",
-                 P ".flags: expected an array, got an object"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':1}",
-                 P ".listenerPath: expected a string, got an integer"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','listenerPath':''}",
-                 P ".listenerPath: must not be empty"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','listenerMetadata':'m'}",
+                {ALLOW("'flags':{}"), P ".flags: expected an array, got an object"},
+                {ALLOW("'listenerPath':1"), P ".listenerPath: expected a string, got an integer"},
+                {ALLOW("'listenerPath':''"), P ".listenerPath: must not be empty"},
+                {ALLOW("'listenerMetadata':'m'"),
                  P ".listenerMetadata: must not be set without listenerPath"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':{}}",
-                 P ".syscalls: expected an array, got an object"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[1]}",
-                 P ".syscalls[0]: expected an object, got an integer"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'action':'SCMP_ACT_ERRNO'}]}",
-                 P ".syscalls[0].names: required but missing"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'SCMP_ACT_ERRNO'}]}",
+                {ALLOW("'syscalls':{}"), P ".syscalls: expected an array, got an object"},
+                {SYSCALLS("1"), P ".syscalls[0]: expected an object, got an integer"},
+                {SYSCALLS("{'action':'SCMP_ACT_ERRNO'}"), P ".syscalls[0].names: required but missing"},
+                {SYSCALLS("{'names':[],'action':'SCMP_ACT_ERRNO'}"),
                  P ".syscalls[0].names: must contain at least one name"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':'read','action':'SCMP_ACT_ERRNO'}]"
-                 "}",
+                {SYSCALLS("{'names':'read','action':'SCMP_ACT_ERRNO'}"),
                  P ".syscalls[0].names: expected an array, got a string"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read',1],'action':'SCMP_ACT_"
-                 "ERRNO'}]}",
+                {SYSCALLS("{'names':['read',1],'action':'SCMP_ACT_ERRNO'}"),
                  P ".syscalls[0].names[1]: expected a string"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO'}"
-                 ","
-                 "{'names':['write']}]}",
+                {SYSCALLS("{'names':['read'],'action':'SCMP_ACT_ERRNO'},{'names':['write']}"),
                  P ".syscalls[1].action: required but missing"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_FOO'}]"
-                 "}",
+                {SYSCALLS("{'names':['read'],'action':'SCMP_ACT_FOO'}"),
                  P ".syscalls[0].action: unknown action 'SCMP_ACT_FOO'"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_KILL',"
-                 "'errnoRet':1}]}",
+                {SYSCALLS("{'names':['read'],'action':'SCMP_ACT_KILL','errnoRet':1}"),
                  P ".syscalls[0].errnoRet: not allowed with action 'SCMP_ACT_KILL'"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_LOG',"
-                 "'errnoRet':1}]}",
+                {SYSCALLS("{'names':['read'],'action':'SCMP_ACT_LOG','errnoRet':1}"),
                  P ".syscalls[0].errnoRet: not allowed with action 'SCMP_ACT_LOG'"},
-                {"{'defaultAction':'SCMP_ACT_ERRNO','syscalls':[{'names':['read'],'action':'SCMP_ACT_ALLOW',"
-                 "'errnoRet':1}]}",
+                {"{'defaultAction':'SCMP_ACT_ERRNO',"
+                 "'syscalls':[{'names':['read'],'action':'SCMP_ACT_ALLOW','errnoRet':1}]}",
                  P ".syscalls[0].errnoRet: not allowed with action 'SCMP_ACT_ALLOW'"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO',"
-                 "'errnoRet':65536}]}",
+                {SYSCALLS("{'names':['read'],'action':'SCMP_ACT_ERRNO','errnoRet':65536}"),
                  P ".syscalls[0].errnoRet: value 65536 out of range (at most 65535)"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_NOTIFY'"
-                 "}]}",
+                {SYSCALLS("{'names':['read'],'action':'SCMP_ACT_NOTIFY'}"),
                  P ".syscalls[0].action: SCMP_ACT_NOTIFY requires listenerPath"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO',"
-                 "'args':{}}]}",
+                {SYSCALLS("{'names':['read'],'action':'SCMP_ACT_ERRNO','args':{}}"),
                  P ".syscalls[0].args: expected an array, got an object"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO',"
-                 "'args':[7]}]}",
-                 P ".syscalls[0].args[0]: expected an object, got an integer"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO',"
-                 "'args':[{'value':1,'op':'SCMP_CMP_EQ'}]}]}",
+                {ARGS("7"), P ".syscalls[0].args[0]: expected an object, got an integer"},
+                {ARGS("{'value':1,'op':'SCMP_CMP_EQ'}"),
                  P ".syscalls[0].args[0].index: required but missing"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO',"
-                 "'args':[{'index':0,'value':1,'op':'SCMP_CMP_EQ'},{'index':6,'value':1,'op':'SCMP_CMP_EQ'}]"
-                 "}]}",
+                {ARGS("{'index':0,'value':1,'op':'SCMP_CMP_EQ'},{'index':6,'value':1,'op':'SCMP_CMP_EQ'}"),
                  P ".syscalls[0].args[1].index: value 6 out of range (0..5)"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO',"
-                 "'args':[{'index':4294967296,'value':1,'op':'SCMP_CMP_EQ'}]}]}",
+                {ARGS("{'index':4294967296,'value':1,'op':'SCMP_CMP_EQ'}"),
                  P ".syscalls[0].args[0].index: value 4294967296 out of range"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO',"
-                 "'args':[{'index':-1,'value':1,'op':'SCMP_CMP_EQ'}]}]}",
+                {ARGS("{'index':-1,'value':1,'op':'SCMP_CMP_EQ'}"),
                  P ".syscalls[0].args[0].index: expected an unsigned integer, got -1"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO',"
-                 "'args':[{'index':0,'op':'SCMP_CMP_EQ'}]}]}",
+                {ARGS("{'index':0,'op':'SCMP_CMP_EQ'}"),
                  P ".syscalls[0].args[0].value: required but missing"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO',"
-                 "'args':[{'index':0,'value':-5,'op':'SCMP_CMP_EQ'}]}]}",
+                {ARGS("{'index':0,'value':-5,'op':'SCMP_CMP_EQ'}"),
                  P ".syscalls[0].args[0].value: expected an unsigned integer, got -5"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO',"
-                 "'args':[{'index':0,'value':1,'valueTwo':'2','op':'SCMP_CMP_MASKED_EQ'}]}]}",
+                {ARGS("{'index':0,'value':1,'valueTwo':'2','op':'SCMP_CMP_MASKED_EQ'}"),
                  P ".syscalls[0].args[0].valueTwo: expected an unsigned integer, got a string"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO',"
-                 "'args':[{'index':0,'value':1}]}]}",
-                 P ".syscalls[0].args[0].op: required but missing"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO',"
-                 "'args':[{'index':0,'value':1,'op':3}]}]}",
-                 P ".syscalls[0].args[0].op: expected a string"},
-                {"{'defaultAction':'SCMP_ACT_ALLOW','syscalls':["
-                 "{'names':['a'],'action':'SCMP_ACT_ERRNO'},{'names':['b'],'action':'SCMP_ACT_ERRNO'},"
-                 "{'names':['c'],'action':'SCMP_ACT_ERRNO','args':[{'index':1,'value':2,'op':'SCMP_CMP_GT'}]"
-                 "},"
-                 "{'names':['d'],'action':'SCMP_ACT_ERRNO','args':[{'index':0,'value':1,'op':'SCMP_CMP_FOO'}"
-                 "]}]}",
+                {ARGS("{'index':0,'value':1}"), P ".syscalls[0].args[0].op: required but missing"},
+                {ARGS("{'index':0,'value':1,'op':3}"), P ".syscalls[0].args[0].op: expected a string"},
+                {SYSCALLS("{'names':['a'],'action':'SCMP_ACT_ERRNO'},"
+                          "{'names':['b'],'action':'SCMP_ACT_ERRNO'},"
+                          "{'names':['c'],'action':'SCMP_ACT_ERRNO',"
+                          "'args':[{'index':1,'value':2,'op':'SCMP_CMP_GT'}]},"
+                          "{'names':['d'],'action':'SCMP_ACT_ERRNO',"
+                          "'args':[{'index':0,'value':1,'op':'SCMP_CMP_FOO'}]}"),
                  P ".syscalls[3].args[0].op: unknown operator 'SCMP_CMP_FOO'"},
         };
 
@@ -498,9 +486,9 @@ static void test_build(void)
         {
                 _cleanup_free_ char *err = NULL;
                 int r = build_many_rules(5000, false, &err);
-                CHECK(r == -EINVAL && streq_ptr(err, P ".syscalls[0]: too many rules, a filter holds at "
-                                                       "most 4096 instructions"),
-                      "too many rules refused: %s", strempty(err));
+                const char *want =
+                        P ".syscalls[0]: too many rules, a filter holds at most 4096 instructions";
+                CHECK(r == -EINVAL && streq_ptr(err, want), "too many rules refused: %s", strempty(err));
         }
         {
                 _cleanup_free_ char *err = NULL;
@@ -555,8 +543,8 @@ static void test_load(void)
 
         f = build("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['personality'],"
                   "'action':'SCMP_ACT_ERRNO','errnoRet':100,"
-                  "'args':[{'index':0,'value':8,'op':'SCMP_CMP_EQ'},{'index':0,'value':131080,'op':'SCMP_"
-                  "CMP_EQ'}]}]}");
+                  "'args':[{'index':0,'value':8,'op':'SCMP_CMP_EQ'},"
+                  "{'index':0,'value':131080,'op':'SCMP_CMP_EQ'}]}]}");
         ok = f && exited_ok(run_child(f, child_personality_any));
         CHECK(ok, "same argument twice matches either");
         f = seccomp_filter_free(f);
@@ -569,32 +557,34 @@ static void test_load(void)
         CHECK(ok, "different arguments must all match");
         f = seccomp_filter_free(f);
 
-        f = build("{'defaultAction':'SCMP_ACT_ERRNO','defaultErrnoRet':18,'syscalls':["
-                  "{'names':['exit_group','exit','getpid'],'action':'SCMP_ACT_ALLOW'}]}");
-        ok = f && exited_ok(run_child(f, child_allow_list));
-        CHECK(ok, "default ERRNO with an allow list");
-        f = seccomp_filter_free(f);
+        if (UNDER_SANITIZER)
+                CHECK(true, "default ERRNO with an allow list # SKIP sanitizer runtime needs more syscalls");
+        else {
+                f = build("{'defaultAction':'SCMP_ACT_ERRNO','defaultErrnoRet':18,'syscalls':["
+                          "{'names':['exit_group','exit','getpid'],'action':'SCMP_ACT_ALLOW'}]}");
+                ok = f && exited_ok(run_child(f, child_allow_list));
+                CHECK(ok, "default ERRNO with an allow list");
+                f = seccomp_filter_free(f);
 
-        f = build("{'defaultAction':'SCMP_ACT_ERRNO','syscalls':[{'names':['getpid'],'action':'SCMP_ACT_"
-                  "ALLOW'}]}");
-        st = f ? run_child(f, child_nothing) : -1;
-        CHECK(st != -1 && WIFSIGNALED(st), "default ERRNO without exit_group: the child cannot exit");
-        f = seccomp_filter_free(f);
+                f = build("{'defaultAction':'SCMP_ACT_ERRNO',"
+                          "'syscalls':[{'names':['getpid'],'action':'SCMP_ACT_ALLOW'}]}");
+                st = f ? run_child(f, child_nothing) : -1;
+                CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) != SIGALRM,
+                      "default ERRNO without exit_group: the child cannot exit");
+                f = seccomp_filter_free(f);
+        }
 
-        f = build("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['getppid'],'action':'SCMP_ACT_"
-                  "KILL_PROCESS'}]}");
+        f = build(SYSCALLS("{'names':['getppid'],'action':'SCMP_ACT_KILL_PROCESS'}"));
         ok = f && killed_by(run_child(f, child_getppid), SIGSYS);
         CHECK(ok, "SCMP_ACT_KILL_PROCESS kills with SIGSYS");
         f = seccomp_filter_free(f);
 
-        f = build("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['getppid'],'action':'SCMP_ACT_"
-                  "KILL'}]}");
+        f = build(SYSCALLS("{'names':['getppid'],'action':'SCMP_ACT_KILL'}"));
         ok = f && killed_by(run_child(f, child_getppid), SIGSYS);
         CHECK(ok, "SCMP_ACT_KILL kills with SIGSYS");
         f = seccomp_filter_free(f);
 
-        f = build("{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['getppid'],'action':'SCMP_ACT_"
-                  "TRAP'}]}");
+        f = build(SYSCALLS("{'names':['getppid'],'action':'SCMP_ACT_TRAP'}"));
         ok = f && killed_by(run_child(f, child_getppid), SIGSYS);
         CHECK(ok, "SCMP_ACT_TRAP raises SIGSYS");
         f = seccomp_filter_free(f);

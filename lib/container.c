@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <poll.h>
@@ -13,6 +14,7 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -428,6 +430,67 @@ fail:
 #undef FAIL
 }
 
+static void noop_handler(int sig)
+{
+        (void)sig;
+}
+
+/* Init=: PID 1 of the container is this loop, not the payload. A payload that is PID 1 never
+ * sees a SIGTERM it has no handler for (the kernel drops it), so 'systemctl stop' would sit
+ * out the timeout; here every signal is forwarded to the payload, orphans are reaped, and the
+ * payload's status becomes ours (128+N for a death by signal N). */
+_noreturn_ static void reaper(pid_t payload)
+{
+        sigset_t all;
+        int status = 0;
+
+        (void)close_fds_from(3, NULL, 0);
+        (void)prctl(PR_SET_NAME, "ctr-init", 0, 0, 0);
+        sigfillset(&all);
+        int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+        if (sfd < 0)
+                _exit(127);
+        /* Keep only what forwarding needs. */
+        for (int cap = 0; cap <= cap_last_cap(); cap++)
+                if (cap != CAP_KILL)
+                        (void)prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+        struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+        struct __user_cap_data_struct d[2] = {{.effective = 1u << CAP_KILL, .permitted = 1u << CAP_KILL}};
+        (void)syscall(SYS_capset, &h, d);
+        (void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+
+        for (;;) {
+                struct signalfd_siginfo si;
+                ssize_t k = read(sfd, &si, sizeof(si));
+                if (k != sizeof(si)) {
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        _exit(127);
+                }
+                if (si.ssi_signo != SIGCHLD) {
+                        (void)kill(payload, (int)si.ssi_signo);
+                        continue;
+                }
+                pid_t p;
+                while ((p = waitpid(-1, &status, WNOHANG)) > 0)
+                        if (p == payload)
+                                _exit(exit_status_from_wait(status));
+        }
+}
+
+/* Before the fork: handlers (so the kernel queues signals for PID 1 instead of dropping
+ * them) and everything blocked (so signalfd gets them). The payload resets both. */
+static void reaper_prepare(void)
+{
+        struct sigaction sa = {.sa_handler = noop_handler};
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, NULL);
+        for (int s = 1; s < _NSIG; s++)
+                if (s != SIGKILL && s != SIGSTOP)
+                        (void)sigaction(s, &sa, NULL);
+}
+
 _noreturn_ static void child_main(Container *c)
 {
         const OciConfig *config = c->config;
@@ -560,6 +623,17 @@ _noreturn_ static void child_main(Container *c)
         if (k != 1)
                 _exit(127);
         c->fifo_fd = safe_close(c->fifo_fd);
+
+        if (c->opts->init) {
+                reaper_prepare();
+                pid_t child = fork();
+                if (child < 0) {
+                        fprintf(stderr, "ctr-exec: forking the payload: %m\n");
+                        _exit(127);
+                }
+                if (child > 0)
+                        reaper(child);
+        }
 
         if (config->n_hooks[OCI_HOOK_START_CONTAINER]) {
                 _cleanup_free_ char *herr = NULL;
@@ -707,7 +781,10 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 r = seterr(err, negative_errno(), "bundle '%s': %s", o->bundle, strerror(errno));
                 goto fail;
         }
-        r = oci_config_load(c.bundle, &c.config, err);
+        if (o->config_json)
+                r = oci_config_parse_json(o->config_json, &c.config, err);
+        else
+                r = oci_config_load(c.bundle, &c.config, err);
         if (r < 0)
                 goto fail;
         STRV_FOREACH (w, c.config->warnings)
@@ -785,21 +862,24 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         st.creating = true;
         st.annotations = c.config->annotations;
 
-        r = cgroup_new(c.config->cgroups_path, o->id, &c.cgroup);
-        if (r < 0) {
-                r = seterr(err, r, "linux.cgroupsPath '%s': %s", strempty(c.config->cgroups_path),
-                           strerror(-r));
-                goto fail;
-        }
-        r = cgroup_create(c.cgroup);
-        if (r < 0) {
-                (void)cgroup_destroy(c.cgroup);
-                r = seterr(err, r, "creating cgroup: %s: %s", cgroup_last_error_path(), strerror(-r));
-                goto fail;
+        if (!o->no_cgroup) {
+                r = cgroup_new(c.config->cgroups_path, o->id, &c.cgroup);
+                if (r < 0) {
+                        r = seterr(err, r, "linux.cgroupsPath '%s': %s", strempty(c.config->cgroups_path),
+                                   strerror(-r));
+                        goto fail;
+                }
+                r = cgroup_create(c.cgroup);
+                if (r < 0) {
+                        (void)cgroup_destroy(c.cgroup);
+                        r = seterr(err, r, "creating cgroup: %s: %s", cgroup_last_error_path(),
+                                   strerror(-r));
+                        goto fail;
+                }
         }
         /* Saved as soon as something exists, so a cleanup after a crash knows what to remove.
          * The directory is new: no temporary file and rename needed. */
-        st.cgroup = cgroup_to_json(c.cgroup);
+        st.cgroup = c.cgroup ? cgroup_to_json(c.cgroup) : NULL;
         r = state_save(c.state_fd, &st);
         if (r < 0) {
                 r = seterr(err, r, "saving state: %s", strerror(-r));
@@ -809,8 +889,14 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         {
                 _cleanup_free_ char *data = NULL;
                 size_t size;
-                snprintf(path, sizeof(path), "%s/config.json", c.bundle);
-                r = read_full_file(path, 16 * 1024 * 1024, &data, &size);
+                if (o->config_json) {
+                        data = json_dumps(o->config_json, JSON_COMPACT);
+                        size = data ? strlen(data) : 0;
+                        r = data ? 0 : -ENOMEM;
+                } else {
+                        snprintf(path, sizeof(path), "%s/config.json", c.bundle);
+                        r = read_full_file(path, 16 * 1024 * 1024, &data, &size);
+                }
                 if (r >= 0)
                         r = write_file_new(state_dir, "config.json", data, size, 0600);
                 if (r < 0) {
@@ -818,7 +904,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                         goto fail;
                 }
         }
-        if (c.config->resources) {
+        if (c.config->resources && c.cgroup) {
                 r = add_default_device_rules(c.config);
                 if (r >= 0)
                         r = cgroup_apply(c.cgroup, c.config->resources);
@@ -930,7 +1016,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         c.self_join = !new_userns;
         pid = -1;
         {
-                _cleanup_close_ int ufd = cgroup_open_unified(c.cgroup);
+                _cleanup_close_ int ufd = c.cgroup ? cgroup_open_unified(c.cgroup) : -ENOENT;
                 c.unified_fd = ufd; /* for the child to close */
                 if (ufd >= 0) {
                         struct clone_args_v2 {
@@ -995,7 +1081,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                         goto fail;
                 }
         }
-        if (!c.self_join || !c.in_unified) {
+        if (c.cgroup && (!c.self_join || !c.in_unified)) {
                 r = cgroup_enter(c.cgroup, pid);
                 if (r < 0) {
                         r = seterr(err, r, "moving the container into its cgroup: %s: %s",

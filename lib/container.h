@@ -20,6 +20,12 @@ typedef struct CreateOptions {
          * proxy its terminal, and needs no console socket. */
         bool foreground;
         int console_fd_out; /* foreground + terminal: receives the pty master */
+        /* The config to use instead of BUNDLE/config.json (a .ctr definition's translation). */
+        struct json_t *config_json;
+        /* Leave the container in the caller's cgroup (a systemd unit's): no cgroup of its own. */
+        bool no_cgroup;
+        /* A minimal reaper runs as PID 1, forwards signals to the payload and reaps orphans. */
+        bool init;
 } CreateOptions;
 
 /* create: set up the container up to the point where only execve of the payload is left,

@@ -204,13 +204,70 @@ static int verify_fs_type(int fd, long magic)
         return sf.f_type == magic ? 0 : -EXDEV;
 }
 
+/* The container has no cgroup of its own (it lives in its systemd unit's): mount the
+ * hierarchies afresh. In the container's cgroup namespace their root is the unit's group. */
+static int mount_cgroup_fresh(RootfsContext *ctx, const OciMount *m, int target_fd)
+{
+        unsigned long flags = (m->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC) & ~MS_RDONLY;
+        struct statfs sf;
+        int r;
+
+        if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
+                return mount_fd("cgroup2", target_fd, "cgroup2", flags | (m->flags & MS_RDONLY), NULL);
+        r = mount_fd("tmpfs", target_fd, "tmpfs", flags, "mode=755");
+        if (r < 0)
+                return r;
+        _cleanup_close_ int dir = -EBADF;
+        r = rootfs_open_in_root(ctx->rootfs_fd, m->destination, false, false, &dir);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *self = NULL;
+        r = read_full_file("/proc/self/cgroup", 64 * 1024, &self, NULL);
+        if (r < 0)
+                return r;
+        for (char *line = strtok(self, "\n"); line; line = strtok(NULL, "\n")) {
+                /* "ID:CONTROLLERS:PATH" */
+                char *ctl = strchr(line, ':');
+                if (!ctl)
+                        continue;
+                ctl++;
+                char *end = strchr(ctl, ':');
+                if (!end)
+                        continue;
+                *end = 0;
+                const char *name = *ctl ? (startswith(ctl, "name=") ?: ctl) : "unified";
+                if (strchr(name, '/') || streq(name, ".") || streq(name, ".."))
+                        continue;
+                if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
+                        return negative_errno();
+                _cleanup_close_ int sub =
+                        openat2_in(dir, name, O_PATH | O_DIRECTORY, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+                if (sub < 0)
+                        return sub;
+                if (*ctl)
+                        r = mount_fd("cgroup", sub, "cgroup", flags, ctl);
+                else
+                        r = mount_fd("cgroup2", sub, "cgroup2", flags, NULL);
+                if (r < 0)
+                        return r;
+        }
+        if (m->flags & MS_RDONLY) {
+                _cleanup_close_ int top = -EBADF;
+                r = rootfs_open_in_root(ctx->rootfs_fd, m->destination, false, false, &top);
+                if (r < 0)
+                        return r;
+                return apply_attrs(top, MOUNT_ATTR_RDONLY, 0);
+        }
+        return 0;
+}
+
 static int mount_cgroup(RootfsContext *ctx, const OciMount *m, int target_fd)
 {
         _cleanup_strv_free_ char **names = NULL, **dirs = NULL;
         int r;
 
         if (!ctx->cgroup)
-                return mount_fd("cgroup2", target_fd, "cgroup2", m->flags, m->data);
+                return mount_cgroup_fresh(ctx, m, target_fd);
         r = cgroup_mount_sources(ctx->cgroup, &names, &dirs);
         if (r < 0)
                 return r;

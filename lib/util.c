@@ -303,7 +303,7 @@ bool id_valid(const char *id)
         if (n == 0 || n > 1024 || streq(id, ".") || streq(id, ".."))
                 return false;
         for (const char *p = id; *p; p++)
-                if (!(isalnum((unsigned char)*p) || strchr("_+-.", *p)))
+                if (!(isalnum((unsigned char)*p) || strchr("_+-.@", *p)))
                         return false;
         return true;
 }

@@ -110,10 +110,14 @@ static int do_run(const char *name, bool print_only)
                 free(err);
                 return 1;
         }
-        /* systemd follows the container's init from now on. */
+        /* systemd follows the container's init from now on. It is told while that process
+         * still waits for 'start' (alive for sure: a payload that ends at once must not leave
+         * systemd a dead PID), and takes it in before the payload runs. */
         r = sd_notifyf(0, "MAINPID=%d", (int)pid);
         if (r < 0)
                 log_warning_errno(r, "telling systemd the main PID: %m");
+        if (r > 0 && (r = sd_notify_barrier(0, 5 * 1000000ULL)) < 0)
+                log_warning_errno(r, "waiting for systemd to take the main PID: %m");
         r = container_start(arg_root, id, &err);
         if (r < 0) {
                 log_error_errno(r, "%s", err ?: strerror(-r));
@@ -123,12 +127,12 @@ static int do_run(const char *name, bool print_only)
                 free(err);
                 return 1;
         }
-        (void)sd_notifyf(
+        r = sd_notifyf(
                 0, "READY=1\nSTATUS=Running %s",
                 d->bundle ?: json_string_value(json_object_get(json_object_get(d->config, "root"), "path")));
-        /* Exit only once systemd has processed MAINPID=, or it would take our exit for the
-         * service's end. */
-        r = sd_notify_barrier(0, 5 * 1000000ULL);
+        /* Exit only once systemd has processed READY=1. */
+        if (r > 0)
+                r = sd_notify_barrier(0, 5 * 1000000ULL);
         if (r < 0 && r != -EOPNOTSUPP && getenv("NOTIFY_SOCKET"))
                 log_warning_errno(r, "waiting for systemd to take the main PID: %m");
         return 0;

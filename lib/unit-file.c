@@ -484,6 +484,9 @@ int unit_value_split(const char *value, char ***ret_words, char **err)
                                                    : *p >= '0' && *p <= '7' ? 3
                                                                             : 1;
                                         m = strnlen(p, m);
+                                        /* all of a UTF-8 character, not a stray byte of it */
+                                        while (((unsigned char)p[m] & 0xc0) == 0x80)
+                                                m++;
                                         return fail(err, -EINVAL, "invalid escape sequence '\\%s'",
                                                     display(d, p, m));
                                 }

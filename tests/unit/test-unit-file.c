@@ -332,6 +332,7 @@ static void test_split(void)
         check_split_error("\\ud800", "invalid escape sequence '\\ud800'");
         check_split_error("\\U00110000", "invalid escape sequence '\\U00110000'");
         check_split_error("\\\x1b[31m", "invalid escape sequence '\\?'");
+        check_split_error("\\\xc3\xa9t\xc3\xa9", "invalid escape sequence '\\\xc3\xa9'");
 
         char **w = NULL;
         CHECK(unit_value_split("'x", &w, NULL) == -EINVAL && !w, "err may be NULL");

@@ -115,7 +115,7 @@ _sd_state() {
         echo "${s%% *}"
 }
 _sd_alive() { local s; s=$(_sd_state "$1"); [ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]; }
-# field N of /proc/PID/stat counted after "(comm)": 1 state, 2 ppid, 20 starttime
+# field N of /proc/PID/stat counted after "(comm)": 1 state, 2 ppid, 4 session, 20 starttime
 _sd_stat() {
         local s n=$2
         s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
@@ -342,6 +342,11 @@ sd_boot() {
                 </dev/null >/dev/null 2>&1 &
         _SD_REAPER_PID=$!
         disown "$_SD_REAPER_PID" 2>/dev/null
+        # only once it has its own session is it safe from a kill of our process group
+        for ((i = 0; i < 200; i++)); do
+                [ "$(_sd_stat "$_SD_REAPER_PID" 4)" = "$_SD_REAPER_PID" ] && break
+                sleep 0.005
+        done
 
         for d in "${_SD_CG[@]}"; do mkdir "$d" || return 1; done
 

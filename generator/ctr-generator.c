@@ -226,7 +226,10 @@ int main(int argc, char **argv)
                 fprintf(stderr, "ctr-generator: expected NORMAL_DIR [EARLY_DIR LATE_DIR], or --dry-run\n");
                 return 1;
         }
-        if (getpid() == 1 || (getenv("SYSTEMD_LOG_TARGET") && streq(getenv("SYSTEMD_LOG_TARGET"), "kmsg")))
+        /* Run by systemd (it sets SYSTEMD_SCOPE for generators since v251), at boot or on a
+         * reload: the journal may not be up, the kernel log is. */
+        if (getpid() == 1 || getenv("SYSTEMD_SCOPE") ||
+            (getenv("SYSTEMD_LOG_TARGET") && streq(getenv("SYSTEMD_LOG_TARGET"), "kmsg")))
                 log_kmsg = fopen("/dev/kmsg", "we");
 
         if (arg_dry_run && argc > 2) {

@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -430,6 +431,22 @@ fail:
 #undef FAIL
 }
 
+/* A new network namespace has 'lo' down; every runtime brings it up, as programs expect
+ * 127.0.0.1 to work. */
+static int loopback_up(void)
+{
+        struct ifreq ifr = {.ifr_name = "lo"};
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return negative_errno();
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return negative_errno();
+        if (ifr.ifr_flags & IFF_UP)
+                return 0;
+        ifr.ifr_flags |= IFF_UP;
+        return RET_NERRNO(ioctl(fd, SIOCSIFFLAGS, &ifr));
+}
+
 static void noop_handler(int sig)
 {
         (void)sig;
@@ -525,6 +542,9 @@ _noreturn_ static void child_main(Container *c)
                 if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
                         child_fail(c, negative_errno(), "becoming root in the user namespace");
         }
+        const OciNamespace *netns = oci_config_namespace(config, CLONE_NEWNET);
+        if (netns && !netns->path && (r = loopback_up()) < 0)
+                child_fail(c, r, "bringing up the loopback interface");
         const OciNamespace *cgns = oci_config_namespace(config, CLONE_NEWCGROUP);
         if (cgns && !cgns->path && unshare(CLONE_NEWCGROUP) < 0)
                 child_fail(c, negative_errno(), "creating the cgroup namespace");

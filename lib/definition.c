@@ -373,7 +373,8 @@ static int build_config(Definition *d, char **err)
         json_object_set_new(process, "terminal", json_false());
         json_object_del(process, "rlimits");
         json_object_set_new(process, "noNewPrivileges", json_false());
-        json_object_set_new(c, "hostname", json_string(d->name));
+        /* the name may be longer than a hostname can be */
+        json_object_set_new(c, "hostname", json_stringn(d->name, strnlen(d->name, 63)));
         json_object_set_new(json_object_get(c, "root"), "readonly", json_false());
 
         /* rootfs */
@@ -422,18 +423,43 @@ static int build_config(Definition *d, char **err)
         /* environment: the default PATH, then the files, then Environment= */
         json_t *env = json_object_get(process, "env");
         json_array_remove(env, 1); /* TERM=xterm: there is no terminal */
-        size_t it = 0;
-        while ((e = unit_file_next(&d->unit, SECTION, "EnvironmentFile", &it)))
-                if (*e->value && (r = add_env_file(e, env, err)) < 0)
-                        return r;
-        _cleanup_strv_free_ char **envs = NULL;
-        const UnitEntry *last_env = NULL;
-        if ((r = collect_words(d, "Environment", &envs, &last_env, err)) < 0)
+        _cleanup_free_ const UnitEntry **files = NULL;
+        size_t n_files = 0, it = 0;
+        if ((r = collect_values(d, "EnvironmentFile", &files, &n_files)) < 0)
                 return r;
-        STRV_FOREACH (s, envs) {
-                if (!strchr(*s, '=') || **s == '=')
-                        return entry_err(err, last_env, "'%s' is not KEY=VALUE", *s);
-                json_array_append_new(env, json_string(*s));
+        for (size_t i = 0; i < n_files; i++)
+                if ((r = add_env_file(files[i], env, err)) < 0)
+                        return r;
+        /* Environment=: each word checked against its own line; an empty assignment resets
+         * what earlier ones set */
+        size_t base = json_array_size(env);
+        it = 0;
+        while ((e = unit_file_next(&d->unit, SECTION, "Environment", &it))) {
+                if (!*e->value) {
+                        while (json_array_size(env) > base)
+                                json_array_remove(env, base);
+                        continue;
+                }
+                _cleanup_strv_free_ char **w = NULL;
+                if ((r = split(e, &w, err)) < 0)
+                        return r;
+                STRV_FOREACH (s, w) {
+                        if (!strchr(*s, '=') || **s == '=')
+                                return entry_err(err, e, "'%s' is not KEY=VALUE", *s);
+                        json_array_append_new(env, json_string(*s));
+                }
+        }
+        /* a later KEY=... replaces an earlier one (Environment=PATH=... the default PATH) */
+        for (size_t i = 0; i < json_array_size(env); i++) {
+                const char *a = json_string_value(json_array_get(env, i));
+                size_t klen = strcspn(a, "=");
+                for (size_t k = i + 1; k < json_array_size(env); k++) {
+                        const char *b = json_string_value(json_array_get(env, k));
+                        if (strncmp(a, b, klen) == 0 && b[klen] == '=') {
+                                json_array_remove(env, i--);
+                                break;
+                        }
+                }
         }
 
         if ((e = unit_file_last(&d->unit, SECTION, "WorkingDirectory")) && *e->value) {
@@ -538,8 +564,12 @@ static int build_config(Definition *d, char **err)
                 json_object_set_new(linux_, "seccomp", prof);
         }
 
-        if ((e = unit_file_last(&d->unit, SECTION, "Hostname")) && *e->value)
+        if ((e = unit_file_last(&d->unit, SECTION, "Hostname")) && *e->value) {
+                if (strlen(e->value) > 64 || strchr(e->value, '/'))
+                        return entry_err(err, e, "'%s' is not a valid hostname (at most 64 characters)",
+                                         e->value);
                 json_object_set_new(c, "hostname", json_string(e->value));
+        }
 
         /* network */
         json_t *nss = json_object_get(linux_, "namespaces");
@@ -600,14 +630,31 @@ static int build_config(Definition *d, char **err)
         }
         if (userns) {
                 if (!json_array_size(uidmap) || !json_array_size(gidmap)) {
+                        const UnitEntry *at = unit_file_last(&d->unit, SECTION,
+                                                             json_array_size(uidmap) ? "UIDMap" : "GIDMap");
                         json_decref(uidmap);
                         json_decref(gidmap);
-                        return entry_err(err,
-                                         unit_file_last(&d->unit, SECTION,
-                                                        json_array_size(uidmap) ? "UIDMap" : "GIDMap"),
-                                         "UIDMap= and GIDMap= must be given together");
+                        return entry_err(err, at, "UIDMap= and GIDMap= must be given together");
                 }
                 json_array_append_new(nss, json_pack("{s:s}", "type", "user"));
+                /* sysfs belongs to the network namespace: one owned by another user namespace
+                 * cannot be mounted from this one, so bind the host's read-only instead */
+                bool own_netns = false;
+                size_t ni;
+                json_t *nv;
+                json_array_foreach (nss, ni, nv)
+                        if (streq(json_string_value(json_object_get(nv, "type")), "network") &&
+                            !json_object_get(nv, "path"))
+                                own_netns = true;
+                if (!own_netns) {
+                        json_t *ms = json_object_get(c, "mounts"), *mv;
+                        json_array_foreach (ms, ni, mv)
+                                if (streq(json_string_value(json_object_get(mv, "destination")), "/sys")) {
+                                        const char *o[] = {"rbind", "ro", "nosuid", "noexec", "nodev", NULL};
+                                        json_array_set_new(ms, ni, mount_json("/sys", "bind", "/sys", o));
+                                        break;
+                                }
+                }
                 json_object_set_new(linux_, "uidMappings", uidmap);
                 json_object_set_new(linux_, "gidMappings", gidmap);
         } else {

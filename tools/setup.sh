@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $(cat tools/build-deps.txt) >/dev/null
-[ -d build ] || meson setup build --buildtype=release >/dev/null
+[ -d build ] || meson setup build --prefix=/usr --buildtype=release >/dev/null
 ninja -C build >/dev/null
 meson install -C build --quiet
 B=/var/lib/ctr/bundles/busybox

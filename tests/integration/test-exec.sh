@@ -14,6 +14,7 @@ out=$(oci exec ex sh -c 'echo $$; for n in pid mnt net; do readlink /proc/self/n
 check_contains "exec runs in the container's pid namespace" "$(readlink /proc/$init/ns/pid)" "$out"
 check_contains "and its mount namespace" "$(readlink /proc/$init/ns/mnt)" "$out"
 check_contains "and its network namespace" "$(readlink /proc/$init/ns/net)" "$out"
+check_match "a new network namespace has its loopback up" "<LOOPBACK,UP" "$(oci exec ex ip link show lo)"
 check_eq "exec sees the config's environment" "1" "$(oci exec ex sh -c 'echo $FROM_CONFIG')"
 check_eq "exec -e adds to it" "y" "$(oci exec -e X=y ex sh -c 'echo $X')"
 check_eq "exec --cwd" "/tmp" "$(oci exec --cwd /tmp ex pwd)"

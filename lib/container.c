@@ -75,10 +75,12 @@ typedef struct Container {
         size_t n_ns_fds;
         pid_t parent;
         int listener_fd; /* connected to linux.seccomp.listenerPath */
+        int done_fd; /* exec.done, see container_create() */
         int unified_fd; /* the parent's, for clone3(CLONE_INTO_CGROUP) */
         bool self_join; /* the child joins the v1 hierarchies itself */
         bool in_unified; /* clone3 put the child into the unified hierarchy */
-        char *state_json; /* for hooks on the container side */
+        char *state_json; /* for hooks on the container side (pid as the container sees it) */
+        char *state_json_runtime; /* the same, pid as the runtime sees it */
 } Container;
 
 #define CLONE_INTO_CGROUP_FLAG 0x200000000ULL
@@ -108,7 +110,7 @@ static char *listener_message(const Container *c)
 {
         if (c->listener_fd < 0)
                 return NULL;
-        json_t *state = json_loads(c->state_json ?: "{}", 0, NULL);
+        json_t *state = json_loads(c->state_json_runtime ?: "{}", 0, NULL);
         json_t *m =
                 json_pack("{s:s, s:[s], s:O, s:o}", "ociVersion", OCI_VERSION, "fds", "seccompFd", "pid",
                           json_object_get(state, "pid") ?: json_integer(0), "state", state ?: json_object());
@@ -135,13 +137,17 @@ static int add_default_device_rules(OciConfig *config)
         CgroupResources *r = config->resources;
         if (!r->has_devices)
                 return 0;
-        size_t n = r->n_devices + ELEMENTSOF(defaults) + config->n_devices;
-        CgroupDeviceRule *d = realloc(r->devices, n * sizeof(*d));
+        size_t n_extra = ELEMENTSOF(defaults) + config->n_devices;
+        CgroupDeviceRule *d = calloc(r->n_devices + n_extra, sizeof(*d));
         if (!d)
                 return -ENOMEM;
-        r->devices = d;
+        /* The defaults go right after a leading deny-all (what 'spec' writes), so the config's
+         * own later rules still decide, in order: a later deny of 1:7 blocks /dev/full. */
+        size_t lead = r->n_devices > 0 && !r->devices[0].allow && r->devices[0].type == 'a' ? 1 : 0, n = 0;
+        for (size_t i = 0; i < lead; i++)
+                d[n++] = r->devices[i];
         for (size_t i = 0; i < ELEMENTSOF(defaults); i++) {
-                CgroupDeviceRule *x = &d[r->n_devices++];
+                CgroupDeviceRule *x = &d[n++];
                 *x = (CgroupDeviceRule){.allow = true,
                                         .type = defaults[i].type,
                                         .major = defaults[i].major,
@@ -152,11 +158,16 @@ static int add_default_device_rules(OciConfig *config)
                 const OciDevice *dev = &config->devices[i];
                 if (dev->type == 'p')
                         continue;
-                CgroupDeviceRule *x = &d[r->n_devices++];
+                CgroupDeviceRule *x = &d[n++];
                 *x = (CgroupDeviceRule){
                         .allow = true, .type = dev->type, .major = dev->major, .minor = dev->minor};
                 snprintf(x->access, sizeof(x->access), "rwm");
         }
+        for (size_t i = lead; i < r->n_devices; i++)
+                d[n++] = r->devices[i];
+        free(r->devices);
+        r->devices = d;
+        r->n_devices = n;
         return 0;
 }
 
@@ -421,6 +432,8 @@ _noreturn_ void finalize_and_exec(const FinalExec *f)
         r = exec_payload(f->exe, p->args, p->env ?: (char *[]){NULL}, report_fd);
         what = "executing the payload";
 fail:
+        if (report_fd >= 0 && f->also_stderr)
+                fprintf(stderr, "ctr-exec: %s: %s\n", what, strerror(-r));
         if (report_fd >= 0) {
                 char msg[512];
                 snprintf(msg, sizeof(msg), "%s: %s", what, strerror(-r));
@@ -532,7 +545,18 @@ _noreturn_ static void child_main(Container *c)
         r = sync_recv(c->sync[1], &error, &payload);
         if (r != SYNC_GO)
                 _exit(127);
-        c->state_json = payload;
+        c->state_json = c->state_json_runtime = payload;
+        /* Hooks run in the container's namespaces see its pid as the container sees it. */
+        {
+                json_t *sj = json_loads(payload ?: "{}", 0, NULL);
+                if (sj) {
+                        json_object_set_new(sj, "pid", json_integer(getpid()));
+                        char *d = json_dumps(sj, JSON_COMPACT);
+                        if (d)
+                                c->state_json = d;
+                        json_decref(sj);
+                }
+        }
 
         if ((r = join_namespaces(c, false)) < 0)
                 child_fail(c, r, "joining namespaces");
@@ -661,7 +685,9 @@ _noreturn_ static void child_main(Container *c)
                               config->n_hooks[OCI_HOOK_START_CONTAINER], "startContainer", c->state_json,
                               &herr);
                 if (r < 0) {
-                        fprintf(stderr, "ctr-exec: %s\n", herr ?: "startContainer hook failed");
+                        const char *m = herr ?: "startContainer hook failed";
+                        fprintf(stderr, "ctr-exec: %s\n", m);
+                        (void)!write(c->done_fd, m, strlen(m));
                         _exit(127);
                 }
         }
@@ -671,7 +697,8 @@ _noreturn_ static void child_main(Container *c)
                 .seccomp = c->seccomp,
                 .preserve_fds = c->opts->preserve_fds,
                 .terminal_done = p->terminal,
-                .report_fd = -EBADF,
+                .report_fd = c->done_fd,
+                .also_stderr = true,
                 .listener_fd = c->listener_fd,
                 .listener_msg = listener_message(c),
         });
@@ -758,7 +785,7 @@ static bool is_stale(const char *root, const char *id)
                 return false;
         if (state_load(fd, &s) < 0)
                 return true; /* killed before the first state was written */
-        return s->creating;
+        return state_is_stale(s);
 }
 
 static void container_done(Container *c)
@@ -772,6 +799,7 @@ static void container_done(Container *c)
         seccomp_filter_free(c->seccomp);
         safe_close(c->console_fd);
         safe_close(c->fifo_fd);
+        safe_close(c->done_fd);
         close_pair(c->sync);
         for (size_t i = 0; i < c->n_ns_fds; i++)
                 safe_close(c->ns_fds[i]);
@@ -786,6 +814,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 .console_fd = -EBADF,
                 .fifo_fd = -EBADF,
                 .listener_fd = -EBADF,
+                .done_fd = -EBADF,
                 .unified_fd = -EBADF,
                 .sync = {-EBADF, -EBADF},
         };
@@ -807,6 +836,25 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 r = oci_config_load(c.bundle, &c.config, err);
         if (r < 0)
                 goto fail;
+        if (c.config->process)
+                (void)process_mask_caps(c.config->process, &c.config->warnings);
+        /* Bind sources relative to the bundle (runtime-spec config.md) */
+        for (size_t i = 0; i < c.config->n_mounts; i++) {
+                OciMount *m = &c.config->mounts[i];
+                if (m->bind && m->source && m->source[0] != '/') {
+                        char *abs;
+                        if (asprintf(&abs, "%s/%s", c.bundle, m->source) < 0) {
+                                r = -ENOMEM;
+                                goto fail;
+                        }
+                        free(m->source);
+                        m->source = abs;
+                }
+        }
+        if (c.config->unsupported) {
+                r = seterr(err, -EOPNOTSUPP, "%s/config.json: %s", c.bundle, c.config->unsupported);
+                goto fail;
+        }
         STRV_FOREACH (w, c.config->warnings)
                 fprintf(stderr, "warning: %s\n", *w);
         if (!c.config->process) {
@@ -880,6 +928,8 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         st.created = created;
         st.owner = geteuid();
         st.creating = true;
+        st.creator = getpid();
+        (void)pid_start_time(st.creator, &st.creator_start_time);
         st.annotations = c.config->annotations;
 
         if (!o->no_cgroup) {
@@ -964,6 +1014,17 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         /* O_RDWR never blocks on a FIFO; the container blocks in read() until 'start' writes. */
         c.fifo_fd = openat(state_dir, "exec.fifo", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
         if (c.fifo_fd < 0) {
+                r = seterr(err, negative_errno(), "opening exec fifo: %m");
+                goto fail;
+        }
+        /* exec.done: held open (close-on-exec) by the container until its payload runs, so
+         * 'start' reads EOF once it did; a failure before that is written into it. */
+        if (mkfifoat(state_dir, "exec.done", 0600) < 0) {
+                r = seterr(err, negative_errno(), "creating exec fifo: %m");
+                goto fail;
+        }
+        c.done_fd = openat(state_dir, "exec.done", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (c.done_fd < 0) {
                 r = seterr(err, negative_errno(), "opening exec fifo: %m");
                 goto fail;
         }
@@ -1074,6 +1135,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         c.sync[1] = safe_close(c.sync[1]);
         /* Only the container holds the fifo now: if it dies, 'start' sees no reader. */
         c.fifo_fd = safe_close(c.fifo_fd);
+        c.done_fd = safe_close(c.done_fd);
         c.console_fd = safe_close(c.console_fd);
 
         /* No state save here: until READY the child dies with us (PDEATHSIG), and after it the
@@ -1110,7 +1172,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 }
         }
         {
-                _cleanup_free_ char *sj = state_json_for_hooks(&st, STATUS_CREATING);
+                _cleanup_free_ char *sj = state_json_for_hooks(&st, STATUS_CREATED);
                 r = sync_send(c.sync[0], SYNC_GO, 0, sj);
                 if (r < 0) {
                         r = seterr(err, r, "container init died during setup");
@@ -1124,7 +1186,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 if (r == SYNC_READY)
                         break;
                 if (r == SYNC_HOOKS) {
-                        _cleanup_free_ char *sj = state_json_for_hooks(&st, STATUS_CREATING);
+                        _cleanup_free_ char *sj = state_json_for_hooks(&st, STATUS_CREATED);
                         r = hooks_run(c.config->hooks[OCI_HOOK_PRESTART],
                                       c.config->n_hooks[OCI_HOOK_PRESTART], "prestart", sj, err);
                         if (r >= 0)
@@ -1169,6 +1231,15 @@ fail:
         if (pid > 0) {
                 kill(pid, SIGKILL);
                 (void)wait_for_pid(pid, NULL);
+                /* runtime-spec lifecycle: a create that failed after the container existed goes on
+                 * as a delete would, poststop hooks included (their failures only warn) */
+                _cleanup_free_ char *sj = state_json_for_hooks(&st, STATUS_STOPPED);
+                for (size_t i = 0; c.config && i < c.config->n_hooks[OCI_HOOK_POSTSTOP]; i++) {
+                        _cleanup_free_ char *herr = NULL;
+                        if (hooks_run(&c.config->hooks[OCI_HOOK_POSTSTOP][i], 1, "poststop", sj ?: "{}",
+                                      &herr) < 0)
+                                fprintf(stderr, "warning: %s\n", herr ?: "poststop hook failed");
+                }
         }
         if (c.cgroup)
                 (void)cgroup_destroy(c.cgroup);

@@ -70,6 +70,7 @@ typedef struct FinalExec {
         unsigned preserve_fds;
         bool terminal_done; /* a pty is already our controlling terminal */
         int report_fd; /* errors go here (a close-on-exec pipe), else to stderr */
+        bool also_stderr; /* and to stderr too */
         int listener_fd; /* connected to linux.seccomp.listenerPath, or -1 */
         char *listener_msg; /* the container process state to send with the notify fd */
 } FinalExec;

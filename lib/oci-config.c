@@ -763,6 +763,13 @@ static int parse_linux(json_t *j, const char *path, OciConfig *c, char **err)
                 if ((*m)[0] != '/')
                         return json_err(err, P(p, path, "readonlyPaths"), "'%s' is not an absolute path",
                                         *m);
+        /* Features that change what the container is: refuse rather than run without them. */
+        if ((v = json_object_get(j, "intelRdt")) && !json_is_null(v))
+                c->unsupported = "linux.intelRdt: Intel RDT is not supported by this runtime";
+        if ((v = json_object_get(j, "netDevices")) && !json_is_null(v) && json_object_size(v))
+                c->unsupported = "linux.netDevices: moving network devices is not supported by this runtime";
+        if ((v = json_object_get(j, "memoryPolicy")) && !json_is_null(v))
+                c->unsupported = "linux.memoryPolicy: memory policies are not supported by this runtime";
         if ((v = json_object_get(j, "personality")) && !json_is_null(v)) {
                 _cleanup_free_ char *domain = NULL;
                 P(p, path, "personality");

@@ -151,6 +151,7 @@ typedef struct OciConfig {
         size_t n_time_offsets;
 
         char **warnings; /* non-fatal problems found while parsing, for the caller to log */
+        const char *unsupported; /* set: a feature this runtime cannot apply; create must fail */
 } OciConfig;
 
 OciConfig *oci_config_free(OciConfig *c);

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <sched.h>
+#include <sys/capability.h>
 #include <stdio.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -186,4 +187,39 @@ int process_find_executable(const OciProcess *p, char *ret, size_t size)
                         d++;
         }
         return -ENOENT;
+}
+
+uint64_t process_grantable_caps(void)
+{
+        uint64_t m = 0;
+        for (int cap = 0; cap <= cap_last_cap() && cap < 64; cap++)
+                if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) > 0)
+                        m |= UINT64_C(1) << cap;
+        return m;
+}
+
+int process_mask_caps(OciProcess *p, char ***warnings)
+{
+        uint64_t ok = process_grantable_caps();
+        uint64_t all = p->caps.bounding | p->caps.effective | p->caps.permitted | p->caps.inheritable |
+                       p->caps.ambient;
+        for (int cap = 0; cap < 64; cap++) {
+                if (!(all & (UINT64_C(1) << cap)) || (ok & (UINT64_C(1) << cap)))
+                        continue;
+                char *name = cap_to_name(cap), *w;
+                if (asprintf(&w,
+                             "process.capabilities: %s cannot be granted (not in this runtime's bounding "
+                             "set), ignoring",
+                             name ? name : "?") >= 0 &&
+                    strv_push(warnings, w) < 0)
+                        free(w);
+                if (name)
+                        cap_free(name);
+        }
+        p->caps.bounding &= ok;
+        p->caps.effective &= ok;
+        p->caps.permitted &= ok;
+        p->caps.inheritable &= ok;
+        p->caps.ambient &= ok;
+        return 0;
 }

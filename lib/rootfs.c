@@ -168,10 +168,11 @@ int rootfs_prepare(RootfsContext *ctx)
         unsigned long prop = ctx->config->rootfs_propagation;
         int r;
 
-        /* Nothing the container mounts may reach the host: slave (or what the config asks) on the
-         * whole tree, and never shared unless asked. */
+        /* Nothing the container mounts may reach the host: the whole tree becomes a slave of
+         * the host's (or private, if asked). A shared or unbindable rootfsPropagation is applied
+         * after pivot_root, which refuses a shared mount and cannot bind an unbindable one. */
         STEP("making mounts private");
-        r = RET_NERRNO(mount(NULL, "/", NULL, (prop ? (prop | MS_REC) : (MS_SLAVE | MS_REC)), NULL));
+        r = RET_NERRNO(mount(NULL, "/", NULL, ((prop & MS_PRIVATE) ? MS_PRIVATE : MS_SLAVE) | MS_REC, NULL));
         if (r < 0)
                 return r;
 
@@ -185,9 +186,7 @@ int rootfs_prepare(RootfsContext *ctx)
                 return fd;
         safe_close(ctx->rootfs_fd);
         ctx->rootfs_fd = fd;
-        /* pivot_root refuses a shared parent; make the new mount private unless asked otherwise. */
-        r = mount_fd(NULL, ctx->rootfs_fd, NULL, prop ? prop : MS_PRIVATE, NULL);
-        return r;
+        return 0;
 }
 
 static bool is_dir_source(const char *source)
@@ -629,9 +628,16 @@ int rootfs_pivot(RootfsContext *ctx, bool no_pivot)
                         return negative_errno();
         } else {
                 STEP("pivot_root");
-                /* Stack the old root under the new one and detach it: no temporary directory
-                 * inside the container's rootfs is needed. */
+                /* Stack the old root on the new one and detach it: no temporary directory in
+                 * the rootfs is needed. Only the old root is made a slave before the detach, so
+                 * its unmount cannot propagate to the host, while the container's own mounts
+                 * keep the propagation the config gave them. */
+                _cleanup_close_ int oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (oldroot < 0)
+                        return negative_errno();
                 if (syscall(SYS_pivot_root, ".", ".") < 0)
+                        return negative_errno();
+                if (fchdir(oldroot) < 0)
                         return negative_errno();
                 if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
                         return negative_errno();
@@ -772,6 +778,13 @@ int rootfs_finalize(RootfsContext *ctx)
                 struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY};
                 /* only the root mount itself: what the config mounted below keeps its own flags */
                 if (syscall(SYS_mount_setattr, root, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+                        return negative_errno();
+        }
+        /* last: an unbindable tree cannot be cloned for the masks above */
+        unsigned long prop = ctx->config->rootfs_propagation;
+        if (prop && !(prop & MS_PRIVATE)) {
+                STEP("applying rootfsPropagation");
+                if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
                         return negative_errno();
         }
         return 0;

@@ -23,6 +23,7 @@
 #include "container.h"
 #include "hooks.h"
 #include "json-util.h"
+#include "log.h"
 #include "lsm.h"
 #include "oci-config.h"
 #include "process.h"
@@ -115,21 +116,53 @@ static char *state_json_string(const Loaded *l, ContainerStatus st)
 static void run_hooks_warn(const char *root, const char *id, const Loaded *l, OciHookKind kind,
                            ContainerStatus st)
 {
-        _cleanup_json_ json_t *cj = NULL;
         _cleanup_oci_config_ OciConfig *config = NULL;
-        _cleanup_free_ char *e = NULL, *sj = NULL;
+        _cleanup_free_ char *sj = NULL;
         char dir[PATH_MAX];
         snprintf(dir, sizeof(dir), "%s/%s", root, id);
         if (oci_config_load(dir, &config, NULL) < 0 || !config->n_hooks[kind])
                 return;
         sj = state_json_string(l, st);
-        /* The spec wants a warning, not a failure, when poststart or poststop hooks fail. */
-        if (hooks_run(config->hooks[kind], config->n_hooks[kind], hook_kind_name(kind), sj ?: "{}", &e) < 0)
-                fprintf(stderr, "warning: %s\n", e ?: "hook failed");
+        /* The spec wants a warning, not a failure, when poststart or poststop hooks fail, and
+         * the remaining hooks to run. */
+        for (size_t i = 0; i < config->n_hooks[kind]; i++) {
+                _cleanup_free_ char *e = NULL;
+                if (hooks_run(&config->hooks[kind][i], 1, hook_kind_name(kind), sj ?: "{}", &e) < 0)
+                        log_warning("%s", e ?: "hook failed");
+        }
+}
+
+/* exec.done is held open by the container until its payload runs (close-on-exec): EOF means
+ * it did; text means it failed before, and says why. */
+static int wait_exec(int dirfd, char **ret_msg)
+{
+        _cleanup_close_ int d = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd =
+                d < 0 ? -EBADF : openat(d, "exec.done", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        (void)unlinkat(d, "exec.done", 0);
+        if (fcntl(fd, F_SETFL, 0) < 0)
+                return negative_errno();
+        char buf[1024];
+        ssize_t k;
+        do
+                k = read(fd, buf, sizeof(buf) - 1);
+        while (k < 0 && errno == EINTR);
+        if (k <= 0)
+                return 0;
+        buf[k] = 0;
+        uint32_t e;
+        if (safe_atou32(buf, &e) >= 0) /* from the exec stub: a bare errno */
+                snprintf(buf, sizeof(buf), "executing the payload: %s", strerror((int)e));
+        *ret_msg = strdup(buf);
+        return -EIO;
 }
 
 int container_start(const char *root, const char *id, char **err)
 {
+        _cleanup_oci_config_ OciConfig *config = NULL;
+        char dir[PATH_MAX];
         Loaded l;
         int r = load(root, id, &l, err);
         if (r < 0)
@@ -139,6 +172,8 @@ int container_start(const char *root, const char *id, char **err)
                            container_status_to_string(l.status));
                 goto out;
         }
+        snprintf(dir, sizeof(dir), "%s/%s", root, id);
+        (void)oci_config_load(dir, &config, NULL);
         {
                 _cleanup_close_ int d = openat(l.dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 _cleanup_close_ int fifo =
@@ -155,6 +190,16 @@ int container_start(const char *root, const char *id, char **err)
                         goto out;
                 }
                 (void)unlinkat(d, "exec.fifo", 0);
+        }
+        /* Returns once the payload runs (poststart hooks must come after that), or with the
+         * reason it could not: a startContainer hook, the user switch, execve itself. */
+        {
+                _cleanup_free_ char *why = NULL;
+                r = wait_exec(l.dirfd, &why);
+                if (r < 0) {
+                        r = seterr(err, r, "starting container '%s': %s", id, why ?: strerror(-r));
+                        goto out;
+                }
         }
         run_hooks_warn(root, id, &l, OCI_HOOK_POSTSTART, STATUS_RUNNING);
         r = 0;
@@ -201,7 +246,14 @@ int container_delete(const char *root, const char *id, bool force, char **err)
                         (void)state_dir_remove(root, id);
                 goto out;
         }
-        if ((l.status == STATUS_RUNNING || l.status == STATUS_PAUSED) && !force) {
+        /* runtime-spec: deleting a container that is not stopped MUST fail and leave it be;
+         * --force kills it first. A create that died half-way (creating) is remains. */
+        if (l.status == STATUS_CREATING && !state_is_stale(l.state) && !force) {
+                r = seterr(err, -EBUSY, "cannot delete container '%s': it is being created", id);
+                goto out;
+        }
+        if ((l.status == STATUS_RUNNING || l.status == STATUS_PAUSED || l.status == STATUS_CREATED) &&
+            !force) {
                 r = seterr(err, -EBUSY, "cannot delete container '%s' that is not stopped: %s", id,
                            container_status_to_string(l.status));
                 goto out;

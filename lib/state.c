@@ -86,6 +86,11 @@ int state_save(int dirfd, const ContainerState *s)
                 json_object_set(j, "annotations", s->annotations);
         if (s->cgroup)
                 json_object_set(j, "cgroup", s->cgroup);
+        if (s->creating && s->creator > 0) {
+                json_object_set_new(j, "creator", json_integer(s->creator));
+                json_object_set_new(j, "creator_start_time",
+                                    json_integer((json_int_t)s->creator_start_time));
+        }
         _cleanup_free_ char *data = json_dumps(j, JSON_COMPACT);
         if (!data)
                 return -ENOMEM;
@@ -127,12 +132,24 @@ int state_load(int dirfd, ContainerState **ret)
         s->start_time = (uint64_t)start;
         s->owner = (uid_t)owner;
         s->creating = creating;
+        s->creator = (pid_t)json_integer_value(json_object_get(j, "creator"));
+        s->creator_start_time = (uint64_t)json_integer_value(json_object_get(j, "creator_start_time"));
         s->annotations = json_incref(json_object_get(j, "annotations"));
         s->cgroup = json_incref(json_object_get(j, "cgroup"));
         if (!s->id || !s->bundle)
                 return -ENOMEM;
         *ret = TAKE_PTR(s);
         return 0;
+}
+
+bool state_is_stale(const ContainerState *s)
+{
+        uint64_t st;
+        if (!s->creating)
+                return false;
+        if (s->creator <= 0)
+                return true;
+        return pid_start_time(s->creator, &st) < 0 || st != s->creator_start_time;
 }
 
 bool state_pid_alive(const ContainerState *s)

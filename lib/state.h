@@ -30,6 +30,8 @@ typedef struct ContainerState {
         json_t *annotations;
         json_t *cgroup; /* cgroup_to_json() */
         bool creating; /* create has not finished */
+        pid_t creator; /* the runtime process doing the create, and its start time */
+        uint64_t creator_start_time;
 } ContainerState;
 
 ContainerState *container_state_free(ContainerState *s);
@@ -50,5 +52,7 @@ ContainerStatus state_status(int dirfd, const ContainerState *s);
 const char *container_status_to_string(ContainerStatus st);
 /* The runtime-spec state document (ociVersion, id, status, pid, bundle, annotations). */
 json_t *state_to_oci_json(const ContainerState *s, ContainerStatus st);
+/* A create that no runtime is finishing any more (it was killed): remains to clear. */
+bool state_is_stale(const ContainerState *s);
 /* Is the recorded init still the same live process? */
 bool state_pid_alive(const ContainerState *s);

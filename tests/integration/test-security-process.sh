@@ -52,10 +52,10 @@ for f in /proc/"$pid"/fd/*; do
         [ "$k" -lt 3 ] 2>/dev/null && continue
         target=$(readlink "$f")
         [ -d "$f" ] && dirfds="$dirfds $k:$target"
-        echo "$target" | grep -Eq '^(pipe:|socket:|anon_inode:|/memfd:)|/exec\.fifo$' || unexpected="$unexpected $k:$target"
+        echo "$target" | grep -Eq '^(pipe:|socket:|anon_inode:|/memfd:)|/exec\.(fifo|done)$' || unexpected="$unexpected $k:$target"
 done
 check_eq "[row 6] the init waiting for start holds no directory fd" "" "$dirfds"
-check_eq "[row 6] ... and nothing but the exec fifo, pipes, sockets" "" "$unexpected"
+check_eq "[row 6] ... and nothing but the exec fifos, pipes, sockets" "" "$unexpected"
 if $have_probe; then
         oci start fdinit
         wait_stopped fdinit 50

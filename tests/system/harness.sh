@@ -50,8 +50,9 @@
 # timeout of the test runner too. For a test shell killed outright (SIGKILL, or a SIGTERM
 # that bash defers while a command hangs and the runner follows with SIGKILL), sd_boot
 # starts a reaper in a session of its own: when the test shell is gone without having run
-# sd_shutdown, it kills the namespace (through unshare --kill-child), removes the cgroups,
-# the base dir and SD_REAP_EXTRA. sd_shutdown stops it.
+# sd_shutdown, it kills the namespace (through unshare --kill-child, then whatever is still
+# in the boot's own cgroups), removes the cgroups, the base dir and SD_REAP_EXTRA.
+# sd_shutdown stops it as its last step.
 
 SD_CTRLS="name=systemd memory pids cpu cpuacct blkio devices freezer"
 SD_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
@@ -106,6 +107,12 @@ trap 'exit 129' HUP
 _sd_diag() { printf '%s\n' "$@" | sed 's/^/# /' >&2; }
 
 _sd_now() { echo "${EPOCHREALTIME/,/.}"; }
+
+_sd_rand() { # six random letters and digits
+        local c=abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 r='' i
+        for ((i = 0; i < 6; i++)); do r+=${c:$(((${SRANDOM:-$RANDOM} + RANDOM) % 62)):1}; done
+        echo "$r"
+}
 
 # state letter of a PID, empty when it does not exist (a comm may contain spaces)
 _sd_state() {
@@ -319,9 +326,15 @@ sd_boot() {
                 return 1
         fi
         _SD_LAST_BASE='' _SD_LAST_PID=''
-        SD_BASE=$(mktemp -d /var/tmp/ctr-sdh.XXXXXX) || return 1
-        SD_CGNAME=${SD_BASE##*/}
-        SD_LOG=$SD_BASE/log
+        # The name is chosen here and created only once the reaper runs (a mktemp before it
+        # would leave a window where a killed shell leaves the directory behind).
+        local base
+        for ((i = 0; i < 20; i++)); do
+                base=/var/tmp/ctr-sdh.$(_sd_rand)
+                [ -e "$base" ] || [ -L "$base" ] || break
+        done
+        SD_CGNAME=${base##*/}
+        SD_LOG=$base/log
         _SD_CG=()
         # child groups under our own group in every hierarchy (never move the caller itself)
         for c in $SD_CTRLS; do
@@ -338,7 +351,7 @@ sd_boot() {
         local me=$BASHPID me_st
         me_st=$(_sd_stat "$me" 20)
         setsid /bin/bash -c "$(declare -f _sd_stat _sd_kill_and_rmdir _sd_reaper); _sd_reaper \"\$@\"" \
-                sdh-reaper "$me" "$me_st" "$SD_BASE" "$SD_REAP_EXTRA" "${_SD_CG[@]}" \
+                sdh-reaper "$me" "$me_st" "$base" "$SD_REAP_EXTRA" "${_SD_CG[@]}" \
                 </dev/null >/dev/null 2>&1 &
         _SD_REAPER_PID=$!
         disown "$_SD_REAPER_PID" 2>/dev/null
@@ -347,6 +360,13 @@ sd_boot() {
                 [ "$(_sd_stat "$_SD_REAPER_PID" 4)" = "$_SD_REAPER_PID" ] && break
                 sleep 0.005
         done
+        if ! mkdir -m 700 "$base"; then # lost a race for the name: not ours to remove
+                kill -KILL "$_SD_REAPER_PID" 2>/dev/null
+                _SD_REAPER_PID='' _SD_CG=()
+                _sd_diag "sd_boot: could not create $base"
+                return 1
+        fi
+        SD_BASE=$base
 
         for d in "${_SD_CG[@]}"; do mkdir "$d" || return 1; done
 

@@ -15,12 +15,13 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 sd_skip_unless_possible
 
 # A file in the host's /tmp while a systemd runs: one booted on the host root would empty
-# /tmp. It exists only from just before sd_boot to just after sd_shutdown; if this shell is
-# killed outright in between, the harness's reaper removes it (SD_REAP_EXTRA).
-MARK=
-mark() { MARK=$(mktemp /tmp/ctr-sdh-mark.XXXXXX) && SD_REAP_EXTRA=$MARK; }
-# shellcheck disable=SC2034 # read by harness.sh
-unmark() { rm -f "$MARK"; MARK='' SD_REAP_EXTRA=''; }
+# /tmp. It is made in SD_PREBOOT (the harness's reaper is running by then and removes it,
+# as SD_REAP_EXTRA, if this shell is killed outright) and removed right after sd_shutdown.
+MARK=/tmp/ctr-sdh-mark.$$.$RANDOM
+SD_REAP_EXTRA=$MARK
+# shellcheck disable=SC2317 # called by sd_boot through SD_PREBOOT
+mark() { (set -C && : >"$MARK"); }
+unmark() { rm -f "$MARK"; }
 PROBE=/etc/ctr-sdh-probe.$$
 trap 'sd_shutdown; unmark' EXIT
 
@@ -38,7 +39,8 @@ own_parent_has_init_scope() { # did a systemd write into our own groups instead 
 before_init_scope=$(own_parent_has_init_scope && echo yes || echo no)
 
 t0=$(_sd_now)
-mark
+# shellcheck disable=SC2034 # read by harness.sh
+SD_PREBOOT=mark
 if ! sd_boot; then
         not_ok "boots basic.target"
         echo "Bail out! the harness could not boot systemd"
@@ -134,7 +136,8 @@ check_eq "the host's /sys/fs/cgroup is still read-write" rw "$(host_cg_rw)"
 # a bigger target with a unit enabled before the boot (SD_PREBOOT)
 # shellcheck disable=SC2317 # called by sd_boot through SD_PREBOOT
 preboot() {
-        sd_install <(printf '%s\n' '[Unit]' 'Description=enabled before the boot' \
+        mark &&
+                sd_install <(printf '%s\n' '[Unit]' 'Description=enabled before the boot' \
                 '[Service]' 'Type=oneshot' 'RemainAfterExit=yes' 'ExecStart=/bin/echo hello-from-boot' \
                 '[Install]' 'WantedBy=multi-user.target') /etc/systemd/system/sdh-boot.service 644 &&
                 sd_mnt sh -c 'mkdir -p /etc/systemd/system/multi-user.target.wants &&
@@ -142,7 +145,6 @@ preboot() {
 }
 # shellcheck disable=SC2034 # read by harness.sh
 SD_PREBOOT=preboot
-mark
 if sd_boot multi-user.target; then
         ok "boots multi-user.target in ${SD_BOOT_SECONDS}s"
         state=$(sd systemctl is-system-running)

@@ -205,6 +205,13 @@ static int verify_fs_type(int fd, long magic)
 
 /* The container has no cgroup of its own (it lives in its systemd unit's): mount the
  * hierarchies afresh. In the container's cgroup namespace their root is the unit's group. */
+static int move_onto(int tree, int target)
+{
+        int r = (int)syscall(SYS_move_mount, tree, "", target, "",
+                             MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+        return r < 0 ? negative_errno() : 0;
+}
+
 static int mount_cgroup_fresh(RootfsContext *ctx, const OciMount *m, int target_fd)
 {
         unsigned long flags = (m->flags | MS_NOSUID | MS_NODEV | MS_NOEXEC) & ~MS_RDONLY;
@@ -290,23 +297,18 @@ static int mount_cgroup(RootfsContext *ctx, const OciMount *m, int target_fd)
         if (r < 0)
                 return r;
         for (size_t i = 0; names[i]; i++) {
-                _cleanup_close_ int sub = -EBADF;
+                _cleanup_close_ int sub = -EBADF, tree = -EBADF;
                 if (mkdirat(tmpfs_fd, names[i], 0755) < 0 && errno != EEXIST)
                         return negative_errno();
                 sub = openat2_in(tmpfs_fd, names[i], O_PATH | O_DIRECTORY,
                                  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
                 if (sub < 0)
                         return sub;
-                r = mount_fd(dirs[i], sub, NULL, MS_BIND | MS_REC, NULL);
-                if (r < 0)
-                        return r;
-                safe_close(sub);
-                sub = openat2_in(tmpfs_fd, names[i], O_PATH | O_DIRECTORY,
-                                 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
-                if (sub < 0)
-                        return sub;
-                r = remount_bind(sub, (m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)) |
-                                              MS_NOSUID | MS_NODEV | MS_NOEXEC);
+                tree = (int)syscall(SYS_open_tree, AT_FDCWD, dirs[i],
+                                    OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+                if (tree < 0)
+                        return negative_errno();
+                r = move_onto(tree, sub);
                 if (r < 0)
                         return r;
                 /* comounted hierarchies are reachable under each controller's name too */
@@ -314,14 +316,16 @@ static int mount_cgroup(RootfsContext *ctx, const OciMount *m, int target_fd)
                         _cleanup_free_ char *copy = strdup(names[i]);
                         if (!copy)
                                 return -ENOMEM;
-                        for (char *s = strtok(copy, ","); s; s = strtok(NULL, ","))
-                                if (symlinkat(names[i], tmpfs_fd, s) < 0 && errno != EEXIST)
+                        for (char *t = strtok(copy, ","); t; t = strtok(NULL, ","))
+                                if (symlinkat(names[i], tmpfs_fd, t) < 0 && errno != EEXIST)
                                         return negative_errno();
                 }
         }
-        if (m->flags & MS_RDONLY)
-                return remount_bind(tmpfs_fd, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
-        return 0;
+        /* one call for the whole tree instead of a remount per hierarchy */
+        return apply_attrs(tmpfs_fd,
+                           MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+                                   ((m->flags & MS_RDONLY) ? MOUNT_ATTR_RDONLY : 0),
+                           0);
 }
 
 static int reopen(RootfsContext *ctx, const char *dest, int *fd)
@@ -660,13 +664,6 @@ static int open_target(const char *path, int *ret)
                 return fd;
         *ret = fd;
         return 0;
-}
-
-static int move_onto(int tree, int target)
-{
-        int r = (int)syscall(SYS_move_mount, tree, "", target, "",
-                             MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-        return r < 0 ? negative_errno() : 0;
 }
 
 static int empty_tmpfs(int *ret)

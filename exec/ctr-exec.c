@@ -25,6 +25,7 @@ static void help(void)
                "Run the container defined in NAME.ctr as the main process of the calling systemd\n"
                "service (ctr@NAME.service runs this).\n\n"
                "  --cleanup        remove what is left of the container (ExecStopPost=)\n"
+               "  --remove-definition  with --cleanup: also remove /run/ctr/NAME.ctr (ctrctl run --rm)\n"
                "  --print-config   print the OCI config the definition translates to, and exit\n"
                "  --root DIR       state directory (default %s)\n"
                "  -h, --help       this text\n\n"
@@ -38,11 +39,20 @@ static void container_id(const char *name, char *buf, size_t size)
         snprintf(buf, size, "ctr@%s", name);
 }
 
+static bool arg_remove_definition;
+
 static int do_cleanup(const char *name)
 {
         char id[256], *err = NULL;
         container_id(name, id, sizeof(id));
         int r = container_delete(arg_root, id, true, &err);
+        if (arg_remove_definition) {
+                /* a 'ctrctl run --rm' container: its definition lives as long as it does */
+                char p[PATH_MAX];
+                snprintf(p, sizeof(p), "/run/ctr/%s.ctr", name);
+                if (unlink(p) < 0 && errno != ENOENT)
+                        log_warning_errno(-errno, "removing %s: %m", p);
+        }
         if (r < 0) {
                 log_error_errno(r, "%s", err ?: strerror(-r));
                 free(err);
@@ -141,11 +151,9 @@ static int do_run(const char *name, bool print_only)
 int main(int argc, char **argv)
 {
         static const struct option o[] = {
-                {"cleanup", no_argument, NULL, 'c'},
-                {"print-config", no_argument, NULL, 'p'},
-                {"root", required_argument, NULL, 'r'},
-                {"help", no_argument, NULL, 'h'},
-                {},
+                {"cleanup", no_argument, NULL, 'c'},      {"remove-definition", no_argument, NULL, 'R'},
+                {"print-config", no_argument, NULL, 'p'}, {"root", required_argument, NULL, 'r'},
+                {"help", no_argument, NULL, 'h'},         {},
         };
         bool cleanup = false, print_only = false;
         int c;
@@ -158,6 +166,9 @@ int main(int argc, char **argv)
                         break;
                 case 'p':
                         print_only = true;
+                        break;
+                case 'R':
+                        arg_remove_definition = true;
                         break;
                 case 'r':
                         arg_root = optarg;

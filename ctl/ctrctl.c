@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ctrctl: the user's command line. 'ctrctl run' is to containers what systemd-run is to
+ * commands: the container gets a transient unit of its own (a scope in the foreground, a
+ * service with -d), resource limits are systemd's properties (-p), and without systemd the
+ * same limits go to cgroupfs. */
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bus-property.h"
+#include "cgroup.h"
+#include "container.h"
+#include "definition.h"
+#include "json-util.h"
+#include "log.h"
+#include "runtime.h"
+#include "terminal.h"
+#include "transient.h"
+#include "unit-file.h"
+#include "util.h"
+
+#define RUNTIME_DEFINITIONS "/run/ctr"
+
+static const char *arg_root = CTR_STATE_DIR_DEFAULT;
+
+static void help(void)
+{
+        printf("Usage: ctrctl run [OPTIONS] ROOTFS|BUNDLE [COMMAND [ARG...]]\n\n"
+               "Run a container in a transient systemd unit, as systemd-run runs a command.\n\n"
+               "  -d, --detach            run as a transient service (ctr-NAME.service) and return\n"
+               "      --scope             run in the foreground in a transient scope (the default)\n"
+               "      --name NAME         container name (default: run-XXXXXXXX)\n"
+               "      --unit UNIT         unit name (default: ctr-NAME.service / .scope)\n"
+               "  -p, --property NAME=VALUE\n"
+               "                          a unit property, as systemd-run -p: MemoryMax=, CPUQuota=,\n"
+               "                          CPUWeight=, TasksMax=, IOWeight=, AllowedCPUs= ...\n"
+               "      --slice SLICE       the slice (default ctr.slice)\n"
+               "      --memory SIZE       = -p MemoryMax=SIZE\n"
+               "      --cpus N            = -p CPUQuota=N*100%%\n"
+               "      --pids-limit N      = -p TasksMax=N\n"
+               "  -e, --env KEY=VALUE     an environment variable of the payload\n"
+               "  -v, --volume SRC:DST[:ro]  a bind mount\n"
+               "      --hostname NAME     the UTS name (default: the container name)\n"
+               "      --network MODE      none (default), host, netns:NAME\n"
+               "      --init=yes|no       a reaper as PID 1 that forwards signals (default yes)\n"
+               "      --wait              with -d: wait for the container to end, return its status\n"
+               "      --collect           unload the unit even if it failed\n"
+               "      --rm                remove everything of the container when it ends\n"
+               "  -h, --help              this text\n\n"
+               "See ctrctl(1).\n");
+}
+
+/* systemd's quoting for one word of a value. */
+static int append_word(FILE *f, const char *w)
+{
+        fputc('"', f);
+        for (const char *p = w; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        fputc('\\', f);
+                if (*p == '\n') {
+                        fputs("\\n", f);
+                        continue;
+                }
+                fputc(*p, f);
+        }
+        fputc('"', f);
+        fputc(' ', f);
+        return 0;
+}
+
+typedef struct RunArgs {
+        const char *name, *unit, *slice, *hostname, *network, *init;
+        char **properties, **env, **volumes;
+        bool detach, wait, collect, rm;
+        const char *target;
+        char **cmd;
+} RunArgs;
+
+static int write_definition(const RunArgs *a, char **ret_path)
+{
+        char path[PATH_MAX], tmp[PATH_MAX];
+        struct stat st;
+        _cleanup_free_ char *target = realpath(a->target, NULL);
+        if (!target || stat(target, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                log_error("'%s' is not a directory (a root filesystem or an OCI bundle)", a->target);
+                return -ENOTDIR;
+        }
+        if (mkdir(RUNTIME_DEFINITIONS, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(-errno, "creating %s: %m", RUNTIME_DEFINITIONS);
+        snprintf(path, sizeof(path), RUNTIME_DEFINITIONS "/%s.ctr", a->name);
+        snprintf(tmp, sizeof(tmp), RUNTIME_DEFINITIONS "/.%s.ctr.tmp", a->name);
+        FILE *f = fopen(tmp, "wex");
+        if (!f)
+                return log_error_errno(-errno, "writing %s: %m", tmp);
+        fprintf(f, "# written by 'ctrctl run'; removed with the container\n[Container]\n");
+        char cfg[PATH_MAX];
+        snprintf(cfg, sizeof(cfg), "%s/config.json", target);
+        bool bundle = access(cfg, F_OK) == 0;
+        if (bundle)
+                fprintf(f, "Bundle=%s\n", target);
+        else {
+                fprintf(f, "RootDirectory=%s\nExec=", target);
+                if (a->cmd && a->cmd[0])
+                        STRV_FOREACH (w, a->cmd)
+                                append_word(f, *w);
+                else
+                        fputs("sh", f);
+                fputc('\n', f);
+                STRV_FOREACH (e, a->env) {
+                        fputs("Environment=", f);
+                        append_word(f, *e);
+                        fputc('\n', f);
+                }
+                STRV_FOREACH (v, a->volumes)
+                        fprintf(f, "Volume=%s\n", *v);
+                if (a->hostname)
+                        fprintf(f, "Hostname=%s\n", a->hostname);
+                if (a->network)
+                        fprintf(f, "Network=%s\n", a->network);
+        }
+        if (a->init)
+                fprintf(f, "Init=%s\n", a->init);
+        if (fflush(f) != 0 || ferror(f)) {
+                fclose(f);
+                unlink(tmp);
+                return log_error_errno(-EIO, "writing %s failed", tmp);
+        }
+        fclose(f);
+        if (rename(tmp, path) < 0) {
+                int r = -errno;
+                unlink(tmp);
+                return log_error_errno(r, "writing %s: %m", path);
+        }
+        *ret_path = strdup(path);
+        return 0;
+}
+
+static int load_definition(const char *name, Definition **ret)
+{
+        char *err = NULL;
+        /* the definition just written, whatever the caller's CTR_DEFINITION_PATH says */
+        const char *saved = getenv("CTR_DEFINITION_PATH");
+        _cleanup_free_ char *keep = saved ? strdup(saved) : NULL;
+        setenv("CTR_DEFINITION_PATH", RUNTIME_DEFINITIONS, 1);
+        int r = definition_load(name, ret, &err);
+        if (keep)
+                setenv("CTR_DEFINITION_PATH", keep, 1);
+        else
+                unsetenv("CTR_DEFINITION_PATH");
+        if (r < 0) {
+                log_error_errno(r, "%s", err ?: strerror(-r));
+                free(err);
+        }
+        return r;
+}
+
+/* The container in the foreground, in whatever cgroup we are (a scope, or with cgroupfs its own
+ * group); its exit status becomes ours. */
+static int run_foreground(const RunArgs *a, Definition *d, json_t *resources)
+{
+        char id[256], *err = NULL;
+        pid_t pid;
+        snprintf(id, sizeof(id), "ctr@%s", a->name);
+        if (resources) {
+                json_object_set(json_object_get(d->config, "linux"), "resources", resources);
+                char cg[300];
+                snprintf(cg, sizeof(cg), "ctrctl/%s", a->name);
+                json_object_set_new(json_object_get(d->config, "linux"), "cgroupsPath", json_string(cg));
+        }
+        CreateOptions o = {
+                .root = arg_root,
+                .id = id,
+                .bundle = d->bundle ?: RUNTIME_DEFINITIONS,
+                .config_json = d->bundle ? NULL : d->config,
+                .no_cgroup = !resources,
+                .init = d->init,
+                .foreground = true,
+                .console_fd_out = -EBADF,
+        };
+        int r = container_create(&o, &pid, &err);
+        if (r < 0) {
+                log_error_errno(r, "%s", err ?: strerror(-r));
+                free(err);
+                return 125;
+        }
+        r = container_start(arg_root, id, &err);
+        if (r < 0) {
+                log_error_errno(r, "%s", err ?: strerror(-r));
+                free(err);
+                err = NULL;
+                (void)container_delete(arg_root, id, true, &err);
+                free(err);
+                return 125;
+        }
+        int status = container_wait_forwarding(pid, -EBADF);
+        err = NULL;
+        (void)container_delete(arg_root, id, true, &err);
+        free(err);
+        return status;
+}
+
+static int verb_run(int argc, char **argv)
+{
+        static const struct option o[] = {
+                {"detach", no_argument, NULL, 'd'},
+                {"scope", no_argument, NULL, 'S'},
+                {"name", required_argument, NULL, 'n'},
+                {"unit", required_argument, NULL, 'u'},
+                {"property", required_argument, NULL, 'p'},
+                {"slice", required_argument, NULL, 's'},
+                {"memory", required_argument, NULL, 'm'},
+                {"cpus", required_argument, NULL, 'c'},
+                {"pids-limit", required_argument, NULL, 'P'},
+                {"env", required_argument, NULL, 'e'},
+                {"volume", required_argument, NULL, 'v'},
+                {"hostname", required_argument, NULL, 'H'},
+                {"network", required_argument, NULL, 'N'},
+                {"init", required_argument, NULL, 'I'},
+                {"wait", no_argument, NULL, 'W'},
+                {"collect", no_argument, NULL, 'C'},
+                {"rm", no_argument, NULL, 'R'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        _cleanup_strv_free_ char **props = NULL, **env = NULL, **vols = NULL;
+        RunArgs a = {.slice = "ctr.slice"};
+        char name[64], buf[128];
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "+dn:u:p:e:v:h", o, NULL)) >= 0) {
+                switch (c) {
+                case 'd':
+                        a.detach = true;
+                        break;
+                case 'S':
+                        a.detach = false;
+                        break;
+                case 'n':
+                        a.name = optarg;
+                        break;
+                case 'u':
+                        a.unit = optarg;
+                        break;
+                case 'p':
+                        r = strv_push(&props, strdup(optarg));
+                        break;
+                case 's':
+                        a.slice = optarg;
+                        break;
+                case 'm':
+                        snprintf(buf, sizeof(buf), "MemoryMax=%s", optarg);
+                        r = strv_push(&props, strdup(buf));
+                        break;
+                case 'c': {
+                        double cpus = strtod(optarg, NULL);
+                        if (cpus <= 0 || cpus > 100000) {
+                                log_error("--cpus: '%s' is not a positive number", optarg);
+                                return 1;
+                        }
+                        snprintf(buf, sizeof(buf), "CPUQuota=%.0f%%", cpus * 100);
+                        r = strv_push(&props, strdup(buf));
+                        break;
+                }
+                case 'P':
+                        snprintf(buf, sizeof(buf), "TasksMax=%s", optarg);
+                        r = strv_push(&props, strdup(buf));
+                        break;
+                case 'e':
+                        if (!strchr(optarg, '=')) {
+                                log_error("--env '%s': expected KEY=VALUE", optarg);
+                                return 1;
+                        }
+                        r = strv_push(&env, strdup(optarg));
+                        break;
+                case 'v':
+                        r = strv_push(&vols, strdup(optarg));
+                        break;
+                case 'H':
+                        a.hostname = optarg;
+                        break;
+                case 'N':
+                        a.network = optarg;
+                        break;
+                case 'I':
+                        a.init = optarg;
+                        break;
+                case 'W':
+                        a.wait = true;
+                        break;
+                case 'C':
+                        a.collect = true;
+                        break;
+                case 'R':
+                        a.rm = a.collect = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return 1;
+                }
+        }
+        if (optind >= argc) {
+                log_error("run: a root filesystem or bundle directory is required (see --help)");
+                return 1;
+        }
+        a.target = argv[optind];
+        a.cmd = argv + optind + 1;
+        a.properties = props;
+        a.env = env;
+        a.volumes = vols;
+        if (!a.name) {
+                uint32_t rnd = 0;
+                (void)getrandom(&rnd, sizeof(rnd), 0);
+                snprintf(name, sizeof(name), "run-%08x", rnd);
+                a.name = name;
+        }
+        if (!definition_name_is_valid(a.name)) {
+                log_error("invalid container name '%s'", a.name);
+                return 1;
+        }
+
+        _cleanup_free_ char *defpath = NULL;
+        r = write_definition(&a, &defpath);
+        if (r < 0)
+                return 1;
+        _cleanup_(definition_freep) Definition *d = NULL;
+        if (load_definition(a.name, &d) < 0) {
+                unlink(defpath);
+                return 1;
+        }
+
+        if (!systemd_running()) {
+                /* No systemd as init: the same limits, straight to cgroupfs. */
+                _cleanup_json_ json_t *res = json_object();
+                STRV_FOREACH (p, props) {
+                        char *err = NULL;
+                        r = property_to_resources(*p, res, &err);
+                        if (r < 0) {
+                                log_error_errno(r, "%s", err ?: strerror(-r));
+                                free(err);
+                                unlink(defpath);
+                                return 1;
+                        }
+                }
+                {
+                        char *err = NULL;
+                        r = property_resources_finish(res, &err);
+                        if (r < 0) {
+                                log_error_errno(r, "%s", err ?: strerror(-r));
+                                free(err);
+                                unlink(defpath);
+                                return 1;
+                        }
+                }
+                if (a.detach)
+                        log_warning("systemd is not running: -d needs it; running in the foreground");
+                log_info("systemd is not running (no /run/systemd/system): limits are written to cgroupfs");
+                r = run_foreground(&a, d, res);
+                unlink(defpath);
+                return r;
+        }
+
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        r = transient_bus_open(&bus);
+        if (r < 0) {
+                log_error_errno(r, "connecting to systemd: %m");
+                unlink(defpath);
+                return 1;
+        }
+        char unit[300], desc[300];
+        snprintf(unit, sizeof(unit), "%s", a.unit ?: "");
+        if (!a.unit)
+                snprintf(unit, sizeof(unit), "ctr-%s.%s", a.name, a.detach ? "service" : "scope");
+        snprintf(desc, sizeof(desc), "Container %s (ctrctl run %s)", a.name, a.target);
+        char *start_argv[] = {CTR_EXEC_PATH, (char *)a.name, NULL};
+        char *stop_argv_rm[] = {CTR_EXEC_PATH, "--cleanup", "--remove-definition", (char *)a.name, NULL};
+        char *stop_argv[] = {CTR_EXEC_PATH, "--cleanup", (char *)a.name, NULL};
+        TransientUnit u = {
+                .name = unit,
+                .description = desc,
+                .slice = a.slice,
+                .properties = props,
+                .exec_start = start_argv,
+                .exec_stop_post = a.rm ? stop_argv_rm : stop_argv,
+                /* with --wait the status is read first, then the unit forgotten */
+                .collect = a.collect && !a.wait,
+                .pid = getpid(),
+        };
+        char *err = NULL;
+        r = transient_start(bus, &u, 30 * 1000000ULL, &err);
+        if (r < 0) {
+                log_error_errno(r, "%s", err ?: strerror(-r));
+                free(err);
+                unlink(defpath);
+                return 1;
+        }
+        if (!a.detach) {
+                r = run_foreground(&a, d, NULL);
+                unlink(defpath);
+                return r;
+        }
+        fprintf(stderr, "Running as unit: %s\n", unit);
+        if (!a.wait)
+                return 0;
+        int status = 0;
+        r = transient_wait_exit(bus, unit, &status, &err);
+        if (r < 0) {
+                log_error_errno(r, "%s", err ?: strerror(-r));
+                free(err);
+                return 1;
+        }
+        if (a.collect)
+                (void)transient_reset_failed(bus, unit);
+        return status;
+}
+
+int main(int argc, char **argv)
+{
+        log_set_program("ctrctl");
+        if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h") || streq(argv[1], "help")) {
+                help();
+                return argc < 2;
+        }
+        if (streq(argv[1], "--version")) {
+                printf("ctrctl %s\n", PACKAGE_VERSION);
+                return 0;
+        }
+        if (streq(argv[1], "run"))
+                return verb_run(argc - 1, argv + 1);
+        log_error("unknown command '%s' (see --help)", argv[1]);
+        return 1;
+}

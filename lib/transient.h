@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+
+/* Transient units over D-Bus, the way systemd-run makes them: subscribe before the call, start
+ * the unit, wait for its job with a timeout and report the job's result. */
+
+typedef struct TransientUnit {
+        const char *name; /* ctr-NAME.service or .scope */
+        const char *description;
+        const char *slice;
+        char **properties; /* NAME=VALUE, as for systemd-run -p */
+        /* service */
+        char **exec_start; /* argv, [0] an absolute path */
+        char **exec_stop_post;
+        bool collect;
+        /* scope */
+        pid_t pid;
+} TransientUnit;
+
+int transient_bus_open(sd_bus **ret);
+/* Start it and wait for the job (timeout_usec). A failed unit of the same name left over is
+ * reset and the start tried once more. On error *err says what: the job result, or which
+ * property systemd refused. */
+int transient_start(sd_bus *bus, const TransientUnit *u, uint64_t timeout_usec, char **err);
+/* Wait until the unit is no longer active; its main process' exit status (or 128+signal). */
+int transient_wait_exit(sd_bus *bus, const char *unit, int *ret_status, char **err);
+/* Forget a failed unit (what --collect does for a unit whose status we read ourselves). */
+int transient_reset_failed(sd_bus *bus, const char *unit);
+/* Is systemd the init system here (/run/systemd/system exists)? */
+bool systemd_running(void);

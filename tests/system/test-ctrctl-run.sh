@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# 'ctrctl run' under a real systemd: limits requested on the command line are read back from
+# the cgroup files and from what systemd stores; a foreground scope returns the payload's
+# exit status; -d makes a transient service that systemctl sees and stops; --rm leaves
+# nothing; a property systemd refuses is named.
+set -u
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$HERE/tap.sh"
+. "$HERE/harness.sh"
+sd_skip_unless_possible
+BUILD=${BUILD_DIR:?BUILD_DIR must point to the meson build dir}
+SRCDIR=${SRCDIR:?}
+[ -x /bin/busybox ] || skip_all "needs busybox-static for the container rootfs"
+
+T=$(mktemp -d /var/tmp/ctr-systest.XXXXXX)
+trap 'sd_shutdown; rm -rf "$T"' EXIT
+"$SRCDIR/tools/mkrootfs-busybox" "$T/rootfs" >/dev/null
+CTR_EXEC_PATH=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$BUILD/units/ctr@.service")
+install_ctrctl() {
+        sd_install "$BUILD/exec/ctr-exec" "$CTR_EXEC_PATH" 0755 &&
+        sd_install "$BUILD/ctl/ctrctl" /usr/local/bin/ctrctl 0755 &&
+        sd_install "$SRCDIR/units/ctr.slice" /usr/lib/systemd/system/ctr.slice 0644
+}
+SD_PREBOOT=install_ctrctl
+if ! sd_boot; then
+        not_ok "the harness booted"
+        done_testing
+fi
+
+# foreground: a transient scope, the payload's exit status
+out=$(sd ctrctl run --name fg -p MemoryMax=64M "$T/rootfs" sh -c 'cat /sys/fs/cgroup/memory/memory.limit_in_bytes; exit 7' 2>&1)
+check_eq "a foreground run returns the payload's exit status" 7 "$?"
+check_contains "the payload ran in the scope's memory limit (MemoryMax=64M)" 67108864 "$out"
+check_eq "the scope is gone afterwards" inactive "$(sd systemctl is-active ctr-fg.scope)"
+
+# detached: a transient service with limits
+sd ctrctl run -d --name web -p MemoryMax=128M -p TasksMax=15 -p CPUQuota=50% "$T/rootfs" sleep 1000 2>/dev/null
+check_eq "run -d starts ctr-web.service" active "$(sd systemctl is-active ctr-web.service)"
+mem=$(sd_cgdir memory ctr.slice/ctr-web.service)
+pids=$(sd_cgdir pids ctr.slice/ctr-web.service)
+cpu=$(sd_cgdir cpu ctr.slice/ctr-web.service)
+check_eq "MemoryMax=128M is memory.limit_in_bytes" 134217728 "$(cat "$mem/memory.limit_in_bytes" 2>/dev/null)"
+check_eq "TasksMax=15 is pids.max" 15 "$(cat "$pids/pids.max" 2>/dev/null)"
+check_eq "CPUQuota=50% is cpu.cfs_quota_us" 50000 "$(cat "$cpu/cpu.cfs_quota_us" 2>/dev/null)"
+check_eq "systemd stores MemoryMax as given" 134217728 "$(sd systemctl show -P MemoryMax ctr-web.service)"
+check_eq "systemd stores CPUQuota as 500ms per second" 500ms "$(sd systemctl show -P CPUQuotaPerSecUSec ctr-web.service)"
+check_contains "systemctl status shows the container's process" "sleep 1000" "$(sd systemctl status ctr-web.service 2>&1)"
+sd systemctl stop ctr-web.service
+check_eq "systemctl stop ends it cleanly" inactive "$(sd systemctl is-active ctr-web.service)"
+
+# --wait returns the status; --rm removes the definition
+sd ctrctl run -d --wait --rm --name once "$T/rootfs" sh -c 'exit 5' 2>/dev/null
+check_eq "run -d --wait returns the payload's status" 5 "$?"
+check "--rm removed the runtime definition" sd test ! -e /run/ctr/once.ctr
+check_eq "and no state is left" "" "$(sd ls /run/ctrctl 2>/dev/null)"
+
+# a property systemd refuses, and one nobody knows
+out=$(sd ctrctl run --name bad -p Frobnicate=yes "$T/rootfs" true 2>&1)
+check "an unknown property fails" [ $? != 0 ]
+check_contains "naming it" "Frobnicate" "$out"
+out=$(sd ctrctl run --name bad2 -p MemoryMax=12Q "$T/rootfs" true 2>&1)
+check_contains "a bad value is named with the property" "MemoryMax=12Q" "$out"
+
+# a stale failed unit of the same name is reset and the start retried
+sd ctrctl run -d --name again "$T/rootfs" sh -c 'exit 1' 2>/dev/null
+for i in $(seq 30); do [ "$(sd systemctl is-active ctr-again.service)" = failed ] && break; sleep 0.1; done
+sd ctrctl run -d --name again "$T/rootfs" sleep 100 2>/dev/null
+check_eq "a failed unit of the same name is reset and the start goes through" active "$(sd systemctl is-active ctr-again.service)"
+sd systemctl stop ctr-again.service
+
+sd_shutdown
+check_eq "nothing left behind" "" "$(sd_leftovers)"
+done_testing

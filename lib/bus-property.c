@@ -90,17 +90,30 @@ static const char *const managed_oom_preferences[] = {"none", "avoid", "omit", N
 
 /* Controllers systemd can delegate or disable. */
 static const char *const controllers[] = {
-        "cpu",     "cpuacct", "cpuset",       "io",           "blkio",       "memory",
-        "devices", "pids",    "bpf-firewall", "bpf-devices",  "bpf-foreign", "bpf-socket-bind",
-        "bpf-restrict-network-interfaces",    NULL,
+        "cpu",
+        "cpuacct",
+        "cpuset",
+        "io",
+        "blkio",
+        "memory",
+        "devices",
+        "pids",
+        "bpf-firewall",
+        "bpf-devices",
+        "bpf-foreign",
+        "bpf-socket-bind",
+        "bpf-restrict-network-interfaces",
+        NULL,
 };
 
+/* clang-format off */
 #define MEM(n, r, mn) {.name = n, .kind = KIND_MEMORY, .res = r, .min = mn}
 #define WEIGHT(n, r, mn, mx) {.name = n, .kind = KIND_WEIGHT, .res = r, .min = mn, .max = mx}
 #define BOOL(n) {.name = n, .kind = KIND_BOOL}
 #define ENUM(n, c, r) {.name = n, .kind = KIND_ENUM, .choices = c, .res = r}
 #define SPAN(n, b) {.name = n, .kind = KIND_TIMESPAN, .bus_name = b}
 #define SIGNAL(n) {.name = n, .kind = KIND_SIGNAL}
+/* clang-format on */
 
 static const PropertyInfo properties[] = {
         /* memory: Max, High and Limit must be at least 1 byte (systemd refuses 0), the rest 0 */
@@ -135,7 +148,11 @@ static const PropertyInfo properties[] = {
         WEIGHT("StartupIOWeight", RES_NONE, 1, 10000),
         WEIGHT("BlockIOWeight", RES_BLKIO_WEIGHT, 10, 1000),
         WEIGHT("StartupBlockIOWeight", RES_NONE, 10, 1000),
-        {.name = "IODeviceWeight", .kind = KIND_DEVICE_WEIGHT, .res = RES_IO_DEVICE_WEIGHT, .min = 1, .max = 10000},
+        {.name = "IODeviceWeight",
+         .kind = KIND_DEVICE_WEIGHT,
+         .res = RES_IO_DEVICE_WEIGHT,
+         .min = 1,
+         .max = 10000},
         {.name = "BlockIODeviceWeight",
          .kind = KIND_DEVICE_WEIGHT,
          .res = RES_BLKIO_DEVICE_WEIGHT,
@@ -319,16 +336,23 @@ static int parse_decimal(const char **s, uint64_t *ret_int, const char **ret_fra
         return 0;
 }
 
-/* i.f * mult, the fraction truncated below 1 */
+static int add_checked(uint64_t *acc, uint64_t v);
+
+/* i.f * mult, rounded down; fraction digits beyond the ninth are ignored */
 static int scale_decimal(uint64_t i, const char *frac, size_t nfrac, uint64_t mult, uint64_t *ret)
 {
+        uint64_t f = 0, p10 = 1;
         if (i > 0 && mult > UINT64_MAX / i)
                 return -ERANGE;
-        uint64_t v = i * mult, m = mult;
-        for (size_t k = 0; k < nfrac && m >= 10; k++) {
-                m /= 10;
-                v += (uint64_t)(frac[k] - '0') * m; /* at most 9/10 of the previous m: no overflow */
+        uint64_t v = i * mult;
+        for (size_t k = 0; k < nfrac && k < 9; k++) {
+                f = f * 10 + (uint64_t)(frac[k] - '0');
+                p10 *= 10;
         }
+        /* f < p10 <= 10^9: neither product overflows */
+        int r = add_checked(&v, f * (mult / p10) + f * (mult % p10) / p10);
+        if (r < 0)
+                return r;
         *ret = v;
         return 0;
 }
@@ -812,8 +836,9 @@ static int property_parse(const char *assignment, Property *p, char **err)
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
-                        return value_err(err, p, strstr(info->name, "Memory") ? "invalid NUMA node list"
-                                                                                : "invalid CPU list");
+                        return value_err(err, p,
+                                         strstr(info->name, "Memory") ? "invalid NUMA node list"
+                                                                      : "invalid CPU list");
                 p->reset = p->n_bits == 0;
                 return 0;
 
@@ -828,9 +853,11 @@ static int property_parse(const char *assignment, Property *p, char **err)
                         return r;
                 if (!rest)
                         return value_err(err, p,
-                                         info->kind == KIND_IO_LIMIT ? "expected 'PATH VALUE'" : "expected 'PATH WEIGHT'");
+                                         info->kind == KIND_IO_LIMIT ? "expected 'PATH VALUE'"
+                                                                     : "expected 'PATH WEIGHT'");
                 if (p->path[0] != '/')
-                        return set_err(err, -EINVAL, "%s=%s: '%s' is not an absolute path", p->name, v, p->path);
+                        return set_err(err, -EINVAL, "%s=%s: '%s' is not an absolute path", p->name, v,
+                                       p->path);
                 if (info->kind == KIND_DEVICE_WEIGHT) {
                         if (safe_atou64(rest, &p->u) < 0 || p->u < (uint64_t)info->min ||
                             p->u > (uint64_t)info->max) {
@@ -860,17 +887,19 @@ static int property_parse(const char *assignment, Property *p, char **err)
                         return r;
                 if (!startswith(p->path, "/dev/") && !startswith(p->path, "char-") &&
                     !startswith(p->path, "block-"))
-                        return set_err(err, -EINVAL,
-                                       "%s=%s: invalid device '%s', expected /dev/..., char-GROUP or block-GROUP",
-                                       p->name, v, p->path);
+                        return set_err(
+                                err, -EINVAL,
+                                "%s=%s: invalid device '%s', expected /dev/..., char-GROUP or block-GROUP",
+                                p->name, v, p->path);
                 static const char rwm[] = "rwm";
                 bool seen[3] = {};
                 for (const char *c = rest ? rest : ""; *c; c++) {
                         const char *f = strchr(rwm, *c);
                         if (!f || seen[f - rwm])
-                                return set_err(err, -EINVAL,
-                                               "%s=%s: invalid access '%s', expected a combination of r, w, m",
-                                               p->name, v, rest);
+                                return set_err(
+                                        err, -EINVAL,
+                                        "%s=%s: invalid access '%s', expected a combination of r, w, m",
+                                        p->name, v, rest);
                         seen[f - rwm] = true;
                 }
                 char *o = p->access;
@@ -903,7 +932,8 @@ static int property_parse(const char *assignment, Property *p, char **err)
                         return value_err(err, p, "unbalanced quotes or bad escape");
                 STRV_FOREACH (c, p->strv)
                         if (!in_list(controllers, *c))
-                                return set_err(err, -EINVAL, "%s=%s: unknown controller '%s'", p->name, v, *c);
+                                return set_err(err, -EINVAL, "%s=%s: unknown controller '%s'", p->name, v,
+                                               *c);
                 return 0;
 
         case KIND_ENVIRONMENT:
@@ -926,7 +956,10 @@ static int property_parse(const char *assignment, Property *p, char **err)
                         char list[96] = "";
                         for (const char *const *c = info->choices; *c; c++)
                                 snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
-                                         c == info->choices ? "" : c[1] ? ", " : " or ", *c);
+                                         c == info->choices ? ""
+                                         : c[1]             ? ", "
+                                                            : " or ",
+                                         *c);
                         snprintf(why, sizeof(why), "invalid value, expected %s", list);
                         return value_err(err, p, why);
                 }
@@ -948,8 +981,8 @@ static int property_parse(const char *assignment, Property *p, char **err)
         case KIND_INT: {
                 int64_t n;
                 if (safe_atoi64(v, &n) < 0 || n < info->min || n > info->max) {
-                        snprintf(why, sizeof(why), "invalid value, expected %" PRId64 "..%" PRId64, info->min,
-                                 info->max);
+                        snprintf(why, sizeof(why), "invalid value, expected %" PRId64 "..%" PRId64,
+                                 info->min, info->max);
                         return value_err(err, p, why);
                 }
                 p->i = (int32_t)n;
@@ -1031,7 +1064,8 @@ static int append_parsed(sd_bus_message *m, const Property *p)
                 _fallthrough_;
         case KIND_CONTROLLERS:
         case KIND_ENVIRONMENT:
-                if ((r = append_struct_open(m, info->kind == KIND_DELEGATE ? "DelegateControllers" : info->name,
+                if ((r = append_struct_open(m,
+                                            info->kind == KIND_DELEGATE ? "DelegateControllers" : info->name,
                                             "as")) < 0 ||
                     (r = sd_bus_message_append_strv(m, p->strv)) < 0)
                         return r;
@@ -1061,7 +1095,8 @@ int bus_append_property(sd_bus_message *m, const char *assignment, char **err)
                 return r;
         r = append_parsed(m, &p);
         if (r < 0)
-                return set_err(err, r, "%s=%s: cannot append to the message: %s", p.name, p.value, strerror(-r));
+                return set_err(err, r, "%s=%s: cannot append to the message: %s", p.name, p.value,
+                               strerror(-r));
         return 0;
 }
 
@@ -1346,7 +1381,8 @@ static int pids_set(json_t *resources, const Property *p, char **err)
                 uint64_t total;
                 int r = system_tasks_max(&total);
                 if (r < 0)
-                        return set_err(err, r, "%s=%s: cannot read kernel.pid_max and kernel.threads-max: %s",
+                        return set_err(err, r,
+                                       "%s=%s: cannot read kernel.pid_max and kernel.threads-max: %s",
                                        p->name, p->value, strerror(-r));
                 v = apply_permyriad(total, p->permyriad);
                 if (v == 0)
@@ -1370,7 +1406,8 @@ static int block_device(const Property *p, unsigned *ret_major, unsigned *ret_mi
         if (stat(p->path, &st) < 0)
                 return stat_err(err, p);
         if (!S_ISBLK(st.st_mode))
-                return set_err(err, -ENOTBLK, "%s=%s: '%s' is not a block device", p->name, p->value, p->path);
+                return set_err(err, -ENOTBLK, "%s=%s: '%s' is not a block device", p->name, p->value,
+                               p->path);
         *ret_major = major(st.st_rdev);
         *ret_minor = minor(st.st_rdev);
         return 0;
@@ -1380,17 +1417,17 @@ static int block_device(const Property *p, unsigned *ret_major, unsigned *ret_mi
 static int blkio_device_set(json_t *resources, const Property *p, const char *key, const char *field,
                             uint64_t value, char **err)
 {
-        json_t *blkio = object_child(resources, "blockIO");
-        unsigned ma, mi;
+        unsigned ma = 0, mi = 0;
         size_t i;
         json_t *e;
         int r;
+        if (!p->reset && (r = block_device(p, &ma, &mi, err)) < 0)
+                return r;
+        json_t *blkio = object_child(resources, "blockIO");
         if (!blkio)
                 return -ENOMEM;
         if (p->reset)
                 return json_object_del(blkio, key), 0;
-        if ((r = block_device(p, &ma, &mi, err)) < 0)
-                return r;
         json_t *a = json_object_get(blkio, key);
         if (!json_is_array(a)) {
                 a = json_array();
@@ -1446,7 +1483,8 @@ static int devices_allow_group(json_t *resources, const Property *p, char **err)
         _cleanup_free_ char *s = NULL;
         int r = read_full_file("/proc/devices", 1U << 20, &s, NULL);
         if (r < 0)
-                return set_err(err, r, "%s=%s: cannot read /proc/devices: %s", p->name, p->value, strerror(-r));
+                return set_err(err, r, "%s=%s: cannot read /proc/devices: %s", p->name, p->value,
+                               strerror(-r));
         bool in_section = false, changed = false;
         char *save = NULL;
         for (char *l = strtok_r(s, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
@@ -1525,7 +1563,8 @@ static int resources_apply(json_t *resources, const Property *p, char **err)
         case RES_BLKIO_DEVICE_WEIGHT:
         case RES_IO_DEVICE_WEIGHT:
                 return blkio_device_set(resources, p, "weightDevice", "weight",
-                                        t == RES_IO_DEVICE_WEIGHT ? io_weight_to_blkio_weight(p->u) : p->u, err);
+                                        t == RES_IO_DEVICE_WEIGHT ? io_weight_to_blkio_weight(p->u) : p->u,
+                                        err);
         case RES_THROTTLE_READ_BPS:
         case RES_THROTTLE_WRITE_BPS:
         case RES_THROTTLE_READ_IOPS:
@@ -1536,10 +1575,11 @@ static int resources_apply(json_t *resources, const Property *p, char **err)
                 return devices_allow(resources, p, err);
         case RES_DEVICE_POLICY:
                 if (streq(p->value, "strict"))
-                        return set_err(err, -EOPNOTSUPP,
-                                       "%s=%s: not supported without systemd (the container keeps the standard "
-                                       "pseudo devices)",
-                                       p->name, p->value);
+                        return set_err(
+                                err, -EOPNOTSUPP,
+                                "%s=%s: not supported without systemd (the container keeps the standard "
+                                "pseudo devices)",
+                                p->name, p->value);
                 return 0;
         }
         return -EINVAL;
@@ -1574,7 +1614,8 @@ int property_resources_finish(json_t *resources, char **err)
         int64_t v = json_integer_value(note);
         json_object_del(mem, PROPERTY_SWAP_NOTE);
         if (!expressed)
-                return set_err(err, -EINVAL,
-                               "MemorySwapMax=%" PRId64 ": needs a finite MemoryMax= on hosts without systemd", v);
+                return set_err(
+                        err, -EINVAL,
+                        "MemorySwapMax=%" PRId64 ": needs a finite MemoryMax= on hosts without systemd", v);
         return 0;
 }

@@ -737,19 +737,6 @@ static char *state_json_for_hooks(const ContainerState *s, ContainerStatus st)
         return j ? json_dumps(j, JSON_COMPACT) : NULL;
 }
 
-static int seterr(char **err, int r, const char *fmt, ...) _printf_(3, 4);
-static int seterr(char **err, int r, const char *fmt, ...)
-{
-        va_list ap;
-        if (err && !*err) {
-                va_start(ap, fmt);
-                if (vasprintf(err, fmt, ap) < 0)
-                        *err = NULL;
-                va_end(ap);
-        }
-        return r < 0 ? r : -EIO;
-}
-
 static int cleanup_container(const char *root, const char *id, ContainerState *s)
 {
         Cgroup *cg = NULL;
@@ -827,7 +814,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
 
         c.bundle = realpath(o->bundle, NULL);
         if (!c.bundle) {
-                r = seterr(err, negative_errno(), "bundle '%s': %s", o->bundle, strerror(errno));
+                r = set_error(err, negative_errno(), "bundle '%s': %s", o->bundle, strerror(errno));
                 goto fail;
         }
         if (o->config_json)
@@ -852,24 +839,25 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 }
         }
         if (c.config->unsupported) {
-                r = seterr(err, -EOPNOTSUPP, "%s/config.json: %s", c.bundle, c.config->unsupported);
+                r = set_error(err, -EOPNOTSUPP, "%s/config.json: %s", c.bundle, c.config->unsupported);
                 goto fail;
         }
         STRV_FOREACH (w, c.config->warnings)
                 fprintf(stderr, "warning: %s\n", *w);
         if (!c.config->process) {
-                r = seterr(err, -EINVAL, "%s/config.json: process: required to create a container",
-                           c.bundle);
+                r = set_error(err, -EINVAL, "%s/config.json: process: required to create a container",
+                              c.bundle);
                 goto fail;
         }
         if (!c.config->root_path) {
-                r = seterr(err, -EINVAL, "%s/config.json: root: required on Linux", c.bundle);
+                r = set_error(err, -EINVAL, "%s/config.json: root: required on Linux", c.bundle);
                 goto fail;
         }
         const OciNamespace *mntns = oci_config_namespace(c.config, CLONE_NEWNS);
         if (!mntns || mntns->path) {
-                r = seterr(err, -EINVAL,
-                           "%s/config.json: linux.namespaces: a new mount namespace is required", c.bundle);
+                r = set_error(err, -EINVAL,
+                              "%s/config.json: linux.namespaces: a new mount namespace is required",
+                              c.bundle);
                 goto fail;
         }
         if (c.config->root_path[0] == '/')
@@ -879,25 +867,25 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 c.rootfs = realpath(path, NULL);
         }
         if (!c.rootfs) {
-                r = seterr(err, negative_errno(), "root.path '%s': %s", c.config->root_path,
-                           strerror(errno));
+                r = set_error(err, negative_errno(), "root.path '%s': %s", c.config->root_path,
+                              strerror(errno));
                 goto fail;
         }
         c.rootfs_fd = open(c.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (c.rootfs_fd < 0) {
-                r = seterr(err, negative_errno(), "root.path '%s': %s", c.rootfs, strerror(errno));
+                r = set_error(err, negative_errno(), "root.path '%s': %s", c.rootfs, strerror(errno));
                 goto fail;
         }
         {
                 const char *what = NULL;
                 r = lsm_check(c.config->process->apparmor_profile, c.config->process->selinux_label, &what);
                 if (r < 0) {
-                        r = seterr(err, r, "%s/config.json: %s", c.bundle, what);
+                        r = set_error(err, r, "%s/config.json: %s", c.bundle, what);
                         goto fail;
                 }
         }
         if (c.config->process->terminal && !o->console_socket && !o->foreground) {
-                r = seterr(err, -EINVAL, "process.terminal is true: --console-socket is required");
+                r = set_error(err, -EINVAL, "process.terminal is true: --console-socket is required");
                 goto fail;
         }
 
@@ -907,17 +895,17 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 r = state_dir_create(o->root, o->id, &c.state_fd);
         }
         if (r == -EEXIST) {
-                r = seterr(err, r, "container '%s' already exists", o->id);
+                r = set_error(err, r, "container '%s' already exists", o->id);
                 goto fail;
         }
         if (r < 0) {
-                r = seterr(err, r, "creating state directory in '%s': %s", o->root, strerror(-r));
+                r = set_error(err, r, "creating state directory in '%s': %s", o->root, strerror(-r));
                 goto fail;
         }
         state_made = true;
         state_dir = openat(c.state_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (state_dir < 0) {
-                r = seterr(err, negative_errno(), "opening state directory: %m");
+                r = set_error(err, negative_errno(), "opening state directory: %m");
                 goto fail;
         }
 
@@ -935,15 +923,15 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         if (!o->no_cgroup) {
                 r = cgroup_new(c.config->cgroups_path, o->id, &c.cgroup);
                 if (r < 0) {
-                        r = seterr(err, r, "linux.cgroupsPath '%s': %s", strempty(c.config->cgroups_path),
-                                   strerror(-r));
+                        r = set_error(err, r, "linux.cgroupsPath '%s': %s", strempty(c.config->cgroups_path),
+                                      strerror(-r));
                         goto fail;
                 }
                 r = cgroup_create(c.cgroup);
                 if (r < 0) {
                         (void)cgroup_destroy(c.cgroup);
-                        r = seterr(err, r, "creating cgroup: %s: %s", cgroup_last_error_path(),
-                                   strerror(-r));
+                        r = set_error(err, r, "creating cgroup: %s: %s", cgroup_last_error_path(),
+                                      strerror(-r));
                         goto fail;
                 }
         }
@@ -952,7 +940,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         st.cgroup = c.cgroup ? cgroup_to_json(c.cgroup) : NULL;
         r = state_save(c.state_fd, &st);
         if (r < 0) {
-                r = seterr(err, r, "saving state: %s", strerror(-r));
+                r = set_error(err, r, "saving state: %s", strerror(-r));
                 goto fail;
         }
         /* The validated config, for exec, delete (poststop hooks) and update. */
@@ -970,7 +958,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 if (r >= 0)
                         r = write_file_new(state_dir, "config.json", data, size, 0600);
                 if (r < 0) {
-                        r = seterr(err, r, "saving config: %s", strerror(-r));
+                        r = set_error(err, r, "saving config: %s", strerror(-r));
                         goto fail;
                 }
         }
@@ -979,8 +967,8 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 if (r >= 0)
                         r = cgroup_apply(c.cgroup, c.config->resources);
                 if (r < 0) {
-                        r = seterr(err, r, "applying linux.resources: %s: %s", cgroup_last_error_path(),
-                                   strerror(-r));
+                        r = set_error(err, r, "applying linux.resources: %s: %s", cgroup_last_error_path(),
+                                      strerror(-r));
                         goto fail;
                 }
         }
@@ -993,14 +981,14 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 if (o->console_socket) {
                         r = console_socket_connect(o->console_socket, &c.console_fd);
                         if (r < 0) {
-                                r = seterr(err, r, "console socket '%s': %s", o->console_socket,
-                                           strerror(-r));
+                                r = set_error(err, r, "console socket '%s': %s", o->console_socket,
+                                              strerror(-r));
                                 goto fail;
                         }
                 } else {
                         int sp[2];
                         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
-                                r = seterr(err, negative_errno(), "socketpair: %m");
+                                r = set_error(err, negative_errno(), "socketpair: %m");
                                 goto fail;
                         }
                         c.console_fd = sp[1];
@@ -1008,24 +996,24 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 }
         }
         if (mkfifoat(state_dir, "exec.fifo", 0600) < 0) {
-                r = seterr(err, negative_errno(), "creating exec fifo: %m");
+                r = set_error(err, negative_errno(), "creating exec fifo: %m");
                 goto fail;
         }
         /* O_RDWR never blocks on a FIFO; the container blocks in read() until 'start' writes. */
         c.fifo_fd = openat(state_dir, "exec.fifo", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
         if (c.fifo_fd < 0) {
-                r = seterr(err, negative_errno(), "opening exec fifo: %m");
+                r = set_error(err, negative_errno(), "opening exec fifo: %m");
                 goto fail;
         }
         /* exec.done: held open (close-on-exec) by the container until its payload runs, so
          * 'start' reads EOF once it did; a failure before that is written into it. */
         if (mkfifoat(state_dir, "exec.done", 0600) < 0) {
-                r = seterr(err, negative_errno(), "creating exec fifo: %m");
+                r = set_error(err, negative_errno(), "creating exec fifo: %m");
                 goto fail;
         }
         c.done_fd = openat(state_dir, "exec.done", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
         if (c.done_fd < 0) {
-                r = seterr(err, negative_errno(), "opening exec fifo: %m");
+                r = set_error(err, negative_errno(), "opening exec fifo: %m");
                 goto fail;
         }
 
@@ -1040,16 +1028,16 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 }
                 int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
                 if (fd < 0) {
-                        r = seterr(err, negative_errno(), "linux.namespaces[%zu].path '%s': %m", i,
-                                   ns->path);
+                        r = set_error(err, negative_errno(), "linux.namespaces[%zu].path '%s': %m", i,
+                                      ns->path);
                         goto fail;
                 }
                 if (ns->type == CLONE_NEWPID) {
                         /* pid namespaces apply to children: enter it before the clone */
                         own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
                         if (setns(fd, CLONE_NEWPID) < 0) {
-                                r = seterr(err, negative_errno(), "joining pid namespace '%s': %m",
-                                           ns->path);
+                                r = set_error(err, negative_errno(), "joining pid namespace '%s': %m",
+                                              ns->path);
                                 close(fd);
                                 goto fail;
                         }
@@ -1063,7 +1051,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         if (timens && !timens->path) {
                 own_timens = open("/proc/self/ns/time", O_RDONLY | O_CLOEXEC);
                 if (unshare(CLONE_NEWTIME) < 0) {
-                        r = seterr(err, negative_errno(), "creating time namespace: %m");
+                        r = set_error(err, negative_errno(), "creating time namespace: %m");
                         goto fail;
                 }
                 for (size_t i = 0; i < c.config->n_time_offsets; i++) {
@@ -1075,14 +1063,14 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                                  c.config->time_offsets[i].nanosecs);
                         r = write_string_at(AT_FDCWD, "/proc/self/timens_offsets", line);
                         if (r < 0) {
-                                r = seterr(err, r, "linux.timeOffsets: %s", strerror(-r));
+                                r = set_error(err, r, "linux.timeOffsets: %s", strerror(-r));
                                 goto fail;
                         }
                 }
         }
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, c.sync) < 0) {
-                r = seterr(err, negative_errno(), "socketpair: %m");
+                r = set_error(err, negative_errno(), "socketpair: %m");
                 goto fail;
         }
         /* No directory fd of the host may reach the container's side. */
@@ -1123,7 +1111,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                         child_main(&c);
         }
         if (pid < 0) {
-                r = seterr(err, negative_errno(), "clone: %m");
+                r = set_error(err, negative_errno(), "clone: %m");
                 pid = 0;
                 goto fail;
         }
@@ -1148,7 +1136,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 if (r >= 0)
                         r = write_id_map(pid, "gid_map", c.config->gid_mappings, c.config->n_gid_mappings);
                 if (r < 0) {
-                        r = seterr(err, r, "writing ID mappings: %s", strerror(-r));
+                        r = set_error(err, r, "writing ID mappings: %s", strerror(-r));
                         goto fail;
                 }
         }
@@ -1158,16 +1146,16 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 snprintf(v, sizeof(v), "%d", c.config->process->oom_score_adj);
                 r = write_string_at(AT_FDCWD, p, v);
                 if (r < 0) {
-                        r = seterr(err, r, "process.oomScoreAdj %d: %s", c.config->process->oom_score_adj,
-                                   strerror(-r));
+                        r = set_error(err, r, "process.oomScoreAdj %d: %s", c.config->process->oom_score_adj,
+                                      strerror(-r));
                         goto fail;
                 }
         }
         if (c.cgroup && (!c.self_join || !c.in_unified)) {
                 r = cgroup_enter(c.cgroup, pid);
                 if (r < 0) {
-                        r = seterr(err, r, "moving the container into its cgroup: %s: %s",
-                                   cgroup_last_error_path(), strerror(-r));
+                        r = set_error(err, r, "moving the container into its cgroup: %s: %s",
+                                      cgroup_last_error_path(), strerror(-r));
                         goto fail;
                 }
         }
@@ -1175,7 +1163,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 _cleanup_free_ char *sj = state_json_for_hooks(&st, STATUS_CREATED);
                 r = sync_send(c.sync[0], SYNC_GO, 0, sj);
                 if (r < 0) {
-                        r = seterr(err, r, "container init died during setup");
+                        r = set_error(err, r, "container init died during setup");
                         goto fail;
                 }
         }
@@ -1201,23 +1189,23 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                         continue;
                 }
                 if (r == SYNC_ERROR) {
-                        r = seterr(err, error, "%s", msg ?: "container setup failed");
+                        r = set_error(err, error, "%s", msg ?: "container setup failed");
                         goto fail;
                 }
-                r = seterr(err, r < 0 ? r : -ECHILD, "container init exited during setup");
+                r = set_error(err, r < 0 ? r : -ECHILD, "container init exited during setup");
                 goto fail;
         }
 
         st.creating = false;
         r = state_save(c.state_fd, &st);
         if (r < 0) {
-                r = seterr(err, r, "saving state: %s", strerror(-r));
+                r = set_error(err, r, "saving state: %s", strerror(-r));
                 goto fail;
         }
         if (o->pid_file) {
                 r = write_pid_file(o->pid_file, pid);
                 if (r < 0) {
-                        r = seterr(err, r, "writing pid file '%s': %s", o->pid_file, strerror(-r));
+                        r = set_error(err, r, "writing pid file '%s': %s", o->pid_file, strerror(-r));
                         goto fail;
                 }
         }
@@ -1254,6 +1242,6 @@ fail:
                 json_decref(st.cgroup);
         container_done(&c);
         if (err && !*err)
-                seterr(err, r, "%s", strerror(-r));
+                set_error(err, r, "%s", strerror(-r));
         return r;
 }

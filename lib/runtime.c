@@ -33,19 +33,6 @@
 #include "terminal.h"
 #include "util.h"
 
-static int seterr(char **err, int r, const char *fmt, ...) _printf_(3, 4);
-static int seterr(char **err, int r, const char *fmt, ...)
-{
-        va_list ap;
-        if (err && !*err) {
-                va_start(ap, fmt);
-                if (vasprintf(err, fmt, ap) < 0)
-                        *err = NULL;
-                va_end(ap);
-        }
-        return r < 0 ? r : -EIO;
-}
-
 typedef struct Loaded {
         int dirfd; /* O_PATH */
         ContainerState *state;
@@ -64,17 +51,17 @@ static int load(const char *root, const char *id, Loaded *l, char **err)
         l->dirfd = -EBADF;
         l->state = NULL;
         if (!id_valid(id))
-                return seterr(err, -EINVAL, "invalid container id '%s'", id);
+                return set_error(err, -EINVAL, "invalid container id '%s'", id);
         r = state_dir_open(root, id, &l->dirfd);
         if (r == -ENOENT)
-                return seterr(err, r, "container '%s' does not exist", id);
+                return set_error(err, r, "container '%s' does not exist", id);
         if (r < 0)
-                return seterr(err, r, "opening state of '%s': %s", id, strerror(-r));
+                return set_error(err, r, "opening state of '%s': %s", id, strerror(-r));
         r = state_load(l->dirfd, &l->state);
         if (r == -ENOENT)
-                return seterr(err, r, "container '%s' does not exist", id);
+                return set_error(err, r, "container '%s' does not exist", id);
         if (r < 0)
-                return seterr(err, r, "reading state of '%s': %s", id, strerror(-r));
+                return set_error(err, r, "reading state of '%s': %s", id, strerror(-r));
         l->status = state_status(l->dirfd, l->state);
         return 0;
 }
@@ -96,12 +83,12 @@ int runtime_load_config(const char *root, const char *id, json_t **ret, char **e
                 goto out;
         r = read_full_file_at(l.dirfd, "config.json", 16 * 1024 * 1024, &data, &size);
         if (r < 0) {
-                r = seterr(err, r, "reading saved config of '%s': %s", id, strerror(-r));
+                r = set_error(err, r, "reading saved config of '%s': %s", id, strerror(-r));
                 goto out;
         }
         *ret = json_loadb(data, size, 0, NULL);
         if (!*ret)
-                r = seterr(err, -EBADMSG, "saved config of '%s' is corrupt", id);
+                r = set_error(err, -EBADMSG, "saved config of '%s' is corrupt", id);
 out:
         loaded_done(&l);
         return r;
@@ -168,8 +155,8 @@ int container_start(const char *root, const char *id, char **err)
         if (r < 0)
                 goto out;
         if (l.status != STATUS_CREATED) {
-                r = seterr(err, -EINVAL, "cannot start container '%s': it is %s, not created", id,
-                           container_status_to_string(l.status));
+                r = set_error(err, -EINVAL, "cannot start container '%s': it is %s, not created", id,
+                              container_status_to_string(l.status));
                 goto out;
         }
         snprintf(dir, sizeof(dir), "%s/%s", root, id);
@@ -180,13 +167,13 @@ int container_start(const char *root, const char *id, char **err)
                         d < 0 ? -EBADF
                               : openat(d, "exec.fifo", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
                 if (fifo < 0) {
-                        r = seterr(err, errno == ENXIO ? -ESRCH : negative_errno(),
-                                   "cannot start container '%s': container not running", id);
+                        r = set_error(err, errno == ENXIO ? -ESRCH : negative_errno(),
+                                      "cannot start container '%s': container not running", id);
                         goto out;
                 }
                 char b = 0;
                 if (write(fifo, &b, 1) != 1) {
-                        r = seterr(err, negative_errno(), "starting container '%s': %m", id);
+                        r = set_error(err, negative_errno(), "starting container '%s': %m", id);
                         goto out;
                 }
                 (void)unlinkat(d, "exec.fifo", 0);
@@ -197,7 +184,7 @@ int container_start(const char *root, const char *id, char **err)
                 _cleanup_free_ char *why = NULL;
                 r = wait_exec(l.dirfd, &why);
                 if (r < 0) {
-                        r = seterr(err, r, "starting container '%s': %s", id, why ?: strerror(-r));
+                        r = set_error(err, r, "starting container '%s': %s", id, why ?: strerror(-r));
                         goto out;
                 }
         }
@@ -249,13 +236,13 @@ int container_delete(const char *root, const char *id, bool force, char **err)
         /* runtime-spec: deleting a container that is not stopped MUST fail and leave it be;
          * --force kills it first. A create that died half-way (creating) is remains. */
         if (l.status == STATUS_CREATING && !state_is_stale(l.state) && !force) {
-                r = seterr(err, -EBUSY, "cannot delete container '%s': it is being created", id);
+                r = set_error(err, -EBUSY, "cannot delete container '%s': it is being created", id);
                 goto out;
         }
         if ((l.status == STATUS_RUNNING || l.status == STATUS_PAUSED || l.status == STATUS_CREATED) &&
             !force) {
-                r = seterr(err, -EBUSY, "cannot delete container '%s' that is not stopped: %s", id,
-                           container_status_to_string(l.status));
+                r = set_error(err, -EBUSY, "cannot delete container '%s' that is not stopped: %s", id,
+                              container_status_to_string(l.status));
                 goto out;
         }
         (void)open_cgroup(&l, &cg);
@@ -273,14 +260,14 @@ int container_delete(const char *root, const char *id, bool force, char **err)
         if (cg) {
                 r = cgroup_destroy(cg);
                 if (r < 0) {
-                        r = seterr(err, r, "removing cgroup of '%s': %s", id, strerror(-r));
+                        r = set_error(err, r, "removing cgroup of '%s': %s", id, strerror(-r));
                         goto out;
                 }
         }
         run_hooks_warn(root, id, &l, OCI_HOOK_POSTSTOP, STATUS_STOPPED);
         r = state_dir_remove(root, id);
         if (r < 0)
-                r = seterr(err, r, "removing state of '%s': %s", id, strerror(-r));
+                r = set_error(err, r, "removing state of '%s': %s", id, strerror(-r));
 out:
         cgroup_free(cg);
         loaded_done(&l);
@@ -321,7 +308,7 @@ int runtime_list(const char *root, json_t **ret, char **err)
                         return 0;
                 }
                 json_decref(a);
-                return seterr(err, negative_errno(), "opening '%s': %m", root);
+                return set_error(err, negative_errno(), "opening '%s': %m", root);
         }
         struct dirent *de;
         while ((de = readdir(d))) {
@@ -364,7 +351,7 @@ int runtime_kill(const char *root, const char *id, int sig, bool all, char **err
                 if (open_cgroup(&l, &cg) >= 0)
                         r = cgroup_kill_all(cg, sig);
                 if (r < 0 && r != -ENOENT && r != -ESRCH) {
-                        r = seterr(err, r, "signalling container '%s': %s", id, strerror(-r));
+                        r = set_error(err, r, "signalling container '%s': %s", id, strerror(-r));
                         goto out;
                 }
                 if (l.status != STATUS_STOPPED)
@@ -373,14 +360,14 @@ int runtime_kill(const char *root, const char *id, int sig, bool all, char **err
                 goto out;
         }
         if (l.status == STATUS_STOPPED || l.status == STATUS_CREATING) {
-                r = seterr(err, -ESRCH, "container not running");
+                r = set_error(err, -ESRCH, "container not running");
                 goto out;
         }
         r = signal_pid(l.state, sig);
         if (r == -ESRCH)
-                r = seterr(err, r, "container not running");
+                r = set_error(err, r, "container not running");
         else if (r < 0)
-                r = seterr(err, r, "signalling container '%s': %s", id, strerror(-r));
+                r = set_error(err, r, "signalling container '%s': %s", id, strerror(-r));
 out:
         cgroup_free(cg);
         loaded_done(&l);
@@ -395,16 +382,16 @@ int runtime_pause(const char *root, const char *id, bool pause, char **err)
         if (r < 0)
                 goto out;
         if (pause ? l.status != STATUS_RUNNING : l.status != STATUS_PAUSED) {
-                r = seterr(err, -EINVAL, "container '%s' is %s, not %s", id,
-                           container_status_to_string(l.status), pause ? "running" : "paused");
+                r = set_error(err, -EINVAL, "container '%s' is %s, not %s", id,
+                              container_status_to_string(l.status), pause ? "running" : "paused");
                 goto out;
         }
         r = open_cgroup(&l, &cg);
         if (r >= 0)
                 r = cgroup_freeze(cg, pause);
         if (r < 0)
-                r = seterr(err, r, "%s container '%s': %s", pause ? "pausing" : "resuming", id,
-                           strerror(-r));
+                r = set_error(err, r, "%s container '%s': %s", pause ? "pausing" : "resuming", id,
+                              strerror(-r));
 out:
         cgroup_free(cg);
         loaded_done(&l);
@@ -422,7 +409,7 @@ int runtime_pids(const char *root, const char *id, pid_t **ret, size_t *ret_n, c
         if (r >= 0)
                 r = cgroup_get_pids(cg, ret, ret_n);
         if (r < 0)
-                r = seterr(err, r, "listing processes of '%s': %s", id, strerror(-r));
+                r = set_error(err, r, "listing processes of '%s': %s", id, strerror(-r));
 out:
         cgroup_free(cg);
         loaded_done(&l);
@@ -438,7 +425,7 @@ int runtime_update(const char *root, const char *id, json_t *resources, char **e
         if (r < 0)
                 goto out;
         if (l.status == STATUS_STOPPED) {
-                r = seterr(err, -ESRCH, "container not running");
+                r = set_error(err, -ESRCH, "container not running");
                 goto out;
         }
         r = cgroup_resources_parse(resources, "resources", &res, err);
@@ -448,7 +435,7 @@ int runtime_update(const char *root, const char *id, json_t *resources, char **e
         if (r >= 0)
                 r = cgroup_apply(cg, res);
         if (r < 0)
-                r = seterr(err, r, "updating '%s': %s: %s", id, cgroup_last_error_path(), strerror(-r));
+                r = set_error(err, r, "updating '%s': %s: %s", id, cgroup_last_error_path(), strerror(-r));
 out:
         cgroup_resources_free(res);
         cgroup_free(cg);
@@ -504,15 +491,15 @@ int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, c
         if (r < 0)
                 goto out;
         if (l.status != STATUS_RUNNING && l.status != STATUS_CREATED) {
-                r = seterr(err, -ESRCH, "cannot exec in container '%s': container not running (%s)", o->id,
-                           container_status_to_string(l.status));
+                r = set_error(err, -ESRCH, "cannot exec in container '%s': container not running (%s)",
+                              o->id, container_status_to_string(l.status));
                 goto out;
         }
         {
                 const char *what = NULL;
                 r = lsm_check(process->apparmor_profile, process->selinux_label, &what);
                 if (r < 0) {
-                        r = seterr(err, r, "%s", what);
+                        r = set_error(err, r, "%s", what);
                         goto out;
                 }
         }
@@ -531,14 +518,14 @@ int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, c
                 if (o->console_socket) {
                         r = console_socket_connect(o->console_socket, &console);
                         if (r < 0) {
-                                r = seterr(err, r, "console socket '%s': %s", o->console_socket,
-                                           strerror(-r));
+                                r = set_error(err, r, "console socket '%s': %s", o->console_socket,
+                                              strerror(-r));
                                 goto out;
                         }
                 } else {
                         int sp[2];
                         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) {
-                                r = seterr(err, negative_errno(), "socketpair: %m");
+                                r = set_error(err, negative_errno(), "socketpair: %m");
                                 goto out;
                         }
                         master = sp[0];
@@ -551,21 +538,21 @@ int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, c
         own_pidns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
         r = open_container_namespaces(l.state->pid, ns_fds, ns_types, &n_ns);
         if (r < 0 || pidns < 0 || !state_pid_alive(l.state)) {
-                r = seterr(err, r < 0 ? r : -ESRCH, "container not running");
+                r = set_error(err, r < 0 ? r : -ESRCH, "container not running");
                 goto out;
         }
         if (pipe2(report, O_CLOEXEC) < 0) {
-                r = seterr(err, negative_errno(), "pipe: %m");
+                r = set_error(err, negative_errno(), "pipe: %m");
                 goto out;
         }
         /* Children land in the container's pid namespace; we stay where we are. */
         if (setns(pidns, CLONE_NEWPID) < 0) {
-                r = seterr(err, negative_errno(), "joining pid namespace: %m");
+                r = set_error(err, negative_errno(), "joining pid namespace: %m");
                 goto out;
         }
         pid = fork();
         if (pid < 0) {
-                r = seterr(err, negative_errno(), "fork: %m");
+                r = set_error(err, negative_errno(), "fork: %m");
                 goto out;
         }
         if (pid == 0) {
@@ -627,14 +614,14 @@ int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, c
                                          strerror((int)e));
                         (void)wait_for_pid(pid, NULL);
                         pid = 0;
-                        r = seterr(err, -EIO, "exec in '%s' failed: %s", o->id, msg);
+                        r = set_error(err, -EIO, "exec in '%s' failed: %s", o->id, msg);
                         goto out;
                 }
         }
         if (o->pid_file) {
                 r = write_pid_file(o->pid_file, pid);
                 if (r < 0) {
-                        r = seterr(err, r, "writing pid file '%s': %s", o->pid_file, strerror(-r));
+                        r = set_error(err, r, "writing pid file '%s': %s", o->pid_file, strerror(-r));
                         goto out;
                 }
         }
@@ -648,7 +635,7 @@ int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, c
         if (master >= 0) {
                 r = console_receive_fd(master, &proxy);
                 if (r < 0) {
-                        r = seterr(err, r, "receiving the terminal: %s", strerror(-r));
+                        r = set_error(err, r, "receiving the terminal: %s", strerror(-r));
                         goto out;
                 }
         }

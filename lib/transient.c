@@ -107,19 +107,6 @@ static int build_call(sd_bus *bus, const TransientUnit *u, sd_bus_message **ret,
         return 0;
 }
 
-static int seterr(char **err, int r, const char *fmt, ...) _printf_(3, 4);
-static int seterr(char **err, int r, const char *fmt, ...)
-{
-        va_list ap;
-        if (err && !*err) {
-                va_start(ap, fmt);
-                if (vasprintf(err, fmt, ap) < 0)
-                        *err = NULL;
-                va_end(ap);
-        }
-        return r < 0 ? r : -EIO;
-}
-
 static uint64_t now_usec(void)
 {
         struct timespec ts;
@@ -136,7 +123,7 @@ int transient_start(sd_bus *bus, const TransientUnit *u, uint64_t timeout_usec, 
         /* Subscribe before the call: the job may finish before the reply is read. */
         r = sd_bus_match_signal(bus, &slot, SD_DEST, SD_PATH, SD_MANAGER, "JobRemoved", on_job_removed, &w);
         if (r < 0)
-                return seterr(err, r, "subscribing to systemd's job signals: %s", strerror(-r));
+                return set_error(err, r, "subscribing to systemd's job signals: %s", strerror(-r));
         (void)sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "Subscribe", NULL, NULL, NULL);
 
         for (int attempt = 0;; attempt++) {
@@ -145,7 +132,7 @@ int transient_start(sd_bus *bus, const TransientUnit *u, uint64_t timeout_usec, 
                 const char *job;
                 r = build_call(bus, u, &m, err);
                 if (r < 0)
-                        return seterr(err, r, "building the request for %s: %s", u->name, strerror(-r));
+                        return set_error(err, r, "building the request for %s: %s", u->name, strerror(-r));
                 r = sd_bus_call(bus, m, timeout_usec, &error, &reply);
                 if (r < 0 && attempt == 0 &&
                     sd_bus_error_has_name(&error, "org.freedesktop.systemd1.UnitExists")) {
@@ -156,11 +143,11 @@ int transient_start(sd_bus *bus, const TransientUnit *u, uint64_t timeout_usec, 
                 }
                 if (r < 0)
                         /* systemd names the property it refuses in its message */
-                        return seterr(err, r, "systemd refused %s: %s", u->name,
-                                      error.message ?: strerror(-r));
+                        return set_error(err, r, "systemd refused %s: %s", u->name,
+                                         error.message ?: strerror(-r));
                 r = sd_bus_message_read(reply, "o", &job);
                 if (r < 0)
-                        return seterr(err, r, "reading systemd's reply: %s", strerror(-r));
+                        return set_error(err, r, "reading systemd's reply: %s", strerror(-r));
                 w.job = strdup(job);
                 break;
         }
@@ -169,21 +156,23 @@ int transient_start(sd_bus *bus, const TransientUnit *u, uint64_t timeout_usec, 
                 r = sd_bus_process(bus, NULL);
                 if (r < 0) {
                         free((char *)w.job);
-                        return seterr(err, r, "talking to systemd: %s", strerror(-r));
+                        return set_error(err, r, "talking to systemd: %s", strerror(-r));
                 }
                 if (r > 0)
                         continue;
                 uint64_t n = now_usec();
                 if (n >= end) {
                         free((char *)w.job);
-                        return seterr(err, -ETIMEDOUT, "timed out waiting for the start job of %s", u->name);
+                        return set_error(err, -ETIMEDOUT, "timed out waiting for the start job of %s",
+                                         u->name);
                 }
                 (void)sd_bus_wait(bus, end - n);
         }
         free((char *)w.job);
-        r = streq(w.result, "done") ? 0
-                                    : seterr(err, -EIO, "job for %s failed: %s (see 'systemctl status %s')",
-                                             u->name, w.result, u->name);
+        r = streq(w.result, "done")
+                    ? 0
+                    : set_error(err, -EIO, "job for %s failed: %s (see 'systemctl status %s')", u->name,
+                                w.result, u->name);
         free(w.result);
         return r;
 }
@@ -219,7 +208,7 @@ int transient_wait_exit(sd_bus *bus, const char *unit, int *ret_status, char **e
                 int r = get_unit_property(bus, unit, "org.freedesktop.systemd1.Unit", "ActiveState", 's',
                                           &state);
                 if (r < 0)
-                        return seterr(err, r, "reading the state of %s: %s", unit, strerror(-r));
+                        return set_error(err, r, "reading the state of %s: %s", unit, strerror(-r));
                 if (streq(state, "inactive") || streq(state, "failed"))
                         break;
                 usleep(50 * 1000);

@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -497,4 +498,16 @@ char *path_clean(const char *p)
                 o--;
         *o = 0;
         return out;
+}
+
+int set_error(char **err, int r, const char *fmt, ...)
+{
+        va_list ap;
+        if (err && !*err) {
+                va_start(ap, fmt);
+                if (vasprintf(err, fmt, ap) < 0)
+                        *err = NULL;
+                va_end(ap);
+        }
+        return r < 0 ? r : -EIO;
 }

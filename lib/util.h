@@ -24,6 +24,10 @@ int rm_rf_at(int dirfd, const char *name);
 int loop_write(int fd, const void *buf, size_t n);
 int loop_read_exact(int fd, void *buf, size_t n);
 
+/* Errors for the user: *err gets the message unless one is there already (the first, most
+ * precise one wins); returns r (or -EIO if r is not negative). */
+int set_error(char **err, int r, const char *fmt, ...) _printf_(3, 4);
+
 /* Strings */
 char *json_escape_string(const char *s);
 int safe_atou64(const char *s, uint64_t *ret);

@@ -3,42 +3,16 @@
 # Each test script sources this, makes bundles under $T, and reports TAP lines.
 
 set -u
+. "$(dirname "${BASH_SOURCE[0]}")/../tap.sh"
 CTR_OCI=${CTR_OCI:?CTR_OCI must point to the ctr-oci binary}
 SRCDIR=${SRCDIR:?}
-n=0
-failed=0
 
-skip_all() { echo "1..0 # SKIP $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip_all "needs root (namespaces, mounts, cgroups)"
 [ -x /bin/busybox ] || skip_all "needs busybox-static for the test rootfs"
 
 T=$(mktemp -d /var/tmp/ctr-test.XXXXXX)
 ROOT=$T/state
 export ROOT
-
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-check() { # check "description" command...
-        local what=$1; shift
-        if "$@"; then ok "$what"; else not_ok "$what"; fi
-}
-check_eq() { # check_eq "description" expected actual
-        if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "#   expected: '$2'"; echo "#   actual:   '$3'"; fi
-}
-check_match() { # check_match "description" regex actual
-        if printf '%s' "$3" | grep -Eq -- "$2"; then ok "$1"; else not_ok "$1"; echo "#   expected to match: '$2'"; echo "#   actual: '$3'"; fi
-}
-
-check_contains() { # check_contains "description" fixed-string actual
-        if printf '%s' "$3" | grep -Fq -- "$2"; then ok "$1"; else not_ok "$1"; echo "#   expected to contain: '$2'"; echo "#   actual: '$3'"; fi
-}
-# A process is gone when it no longer exists or is a zombie nobody reaped yet (a detached
-# container's init is reparented to whatever reaps orphans on this machine).
-gone() {
-        local s
-        s=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)
-        [ -z "$s" ] || [ "$s" = Z ] || [ "$s" = X ]
-}
 
 oci() { "$CTR_OCI" --root "$ROOT" "$@"; }
 
@@ -106,8 +80,3 @@ cleanup() {
 }
 trap cleanup EXIT
 
-done_testing() {
-        echo "1..$n"
-        [ "$failed" = 0 ]
-        exit $?
-}

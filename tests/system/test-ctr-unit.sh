@@ -8,7 +8,7 @@
 # behave; Restart= works; nothing is left behind.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-. "$HERE/tap.sh"
+. "$HERE/../tap.sh"
 . "$HERE/harness.sh"
 sd_skip_unless_possible
 BUILD=${BUILD_DIR:?BUILD_DIR must point to the meson build dir}

@@ -7,8 +7,8 @@
 
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=tap.sh
-. "$HERE/tap.sh"
+# shellcheck source=../tap.sh
+. "$HERE/../tap.sh"
 # shellcheck source=harness.sh
 . "$HERE/harness.sh"
 

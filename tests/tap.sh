@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The TAP helpers of tests/integration/lib.sh, without its bundle/rootfs set-up (which needs
-# CTR_OCI and busybox and installs its own EXIT trap). Sourced by the system-tier tests.
+# The TAP helpers every shell test uses (tests/integration/lib.sh sources this too).
+
 
 n=0
 failed=0

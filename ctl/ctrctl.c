@@ -31,7 +31,8 @@ static const char *arg_root = CTR_STATE_DIR_DEFAULT;
 
 static void help(void)
 {
-        printf("Usage: ctrctl run [OPTIONS] ROOTFS|BUNDLE [COMMAND [ARG...]]\n\n"
+        printf("Usage: ctrctl run [OPTIONS] ROOTFS|BUNDLE [COMMAND [ARG...]]\n"
+               "       ctrctl update [--runtime] -p NAME=VALUE... NAME\n\n"
                "Run a container in a transient systemd unit, as systemd-run runs a command.\n\n"
                "  -d, --detach            run as a transient service (ctr-NAME.service) and return\n"
                "      --scope             run in the foreground in a transient scope (the default)\n"
@@ -53,6 +54,8 @@ static void help(void)
                "      --collect           unload the unit even if it failed\n"
                "      --rm                remove everything of the container when it ends\n"
                "  -h, --help              this text\n\n"
+               "update changes a running container's unit properties live (SetUnitProperties; kept\n"
+               "across restarts of the unit unless --runtime).\n\n"
                "See ctrctl(1).\n");
 }
 
@@ -337,8 +340,10 @@ static int verb_run(int argc, char **argv)
         }
 
         if (!systemd_running()) {
-                /* No systemd as init: the same limits, straight to cgroupfs. */
-                _cleanup_json_ json_t *res = json_object();
+                /* No systemd as init: the same limits, straight to cgroupfs, with the device
+                 * policy a container gets everywhere (deny, then the usual devices). */
+                _cleanup_json_ json_t *res =
+                        json_pack("{s:[{s:b, s:s}]}", "devices", "allow", false, "access", "rwm");
                 STRV_FOREACH (p, props) {
                         char *err = NULL;
                         r = property_to_resources(*p, res, &err);
@@ -421,6 +426,61 @@ static int verb_run(int argc, char **argv)
         return status;
 }
 
+static int verb_update(int argc, char **argv)
+{
+        static const struct option o[] = {
+                {"property", required_argument, NULL, 'p'},
+                {"runtime", no_argument, NULL, 'r'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        _cleanup_strv_free_ char **props = NULL;
+        bool runtime = false;
+        int c, r;
+        while ((c = getopt_long(argc, argv, "+p:h", o, NULL)) >= 0)
+                switch (c) {
+                case 'p':
+                        if (strv_push(&props, strdup(optarg)) < 0)
+                                return 1;
+                        break;
+                case 'r':
+                        runtime = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return 1;
+                }
+        if (optind != argc - 1 || !props) {
+                log_error("update: expected NAME and at least one -p NAME=VALUE");
+                return 1;
+        }
+        if (!systemd_running()) {
+                log_error("update: systemd is not running; use 'ctr-oci update' for containers it runs");
+                return 1;
+        }
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *unit = NULL;
+        char *err = NULL;
+        r = transient_bus_open(&bus);
+        if (r < 0)
+                return log_error_errno(r, "connecting to systemd: %m"), 1;
+        r = container_unit_name(bus, argv[optind], &unit);
+        if (r < 0) {
+                log_error("no running container '%s' (ctr@%s.service, ctr-%s.service or .scope)",
+                          argv[optind], argv[optind], argv[optind]);
+                return 1;
+        }
+        r = unit_set_properties(bus, unit, runtime, props, &err);
+        if (r < 0) {
+                log_error_errno(r, "%s", err ?: strerror(-r));
+                free(err);
+                return 1;
+        }
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         log_set_program("ctrctl");
@@ -434,6 +494,8 @@ int main(int argc, char **argv)
         }
         if (streq(argv[1], "run"))
                 return verb_run(argc - 1, argv + 1);
+        if (streq(argv[1], "update"))
+                return verb_update(argc - 1, argv + 1);
         log_error("unknown command '%s' (see --help)", argv[1]);
         return 1;
 }

@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,24 +230,10 @@ static void property_done(Property *p)
         free(p->bits);
 }
 
-static int set_err(char **err, int r, const char *fmt, ...) _printf_(3, 4);
-static int set_err(char **err, int r, const char *fmt, ...)
-{
-        if (err) {
-                va_list ap;
-                va_start(ap, fmt);
-                free(*err);
-                if (vasprintf(err, fmt, ap) < 0)
-                        *err = NULL;
-                va_end(ap);
-        }
-        return r;
-}
-
 /* "NAME=VALUE: why", -EINVAL */
 static int value_err(char **err, const Property *p, const char *why)
 {
-        return set_err(err, -EINVAL, "%s=%s: %s", p->name, p->value, why);
+        return set_error(err, -EINVAL, "%s=%s: %s", p->name, p->value, why);
 }
 
 /* ---- syntax ---- */
@@ -733,8 +718,8 @@ static int property_parse(const char *assignment, Property *p, char **err)
 
         const char *eq = assignment ? strchr(assignment, '=') : NULL;
         if (!eq || eq == assignment)
-                return set_err(err, -EINVAL, "invalid assignment '%s', expected NAME=VALUE",
-                               strempty(assignment));
+                return set_error(err, -EINVAL, "invalid assignment '%s', expected NAME=VALUE",
+                                 strempty(assignment));
         p->name = strndup(assignment, (size_t)(eq - assignment));
         if (!p->name)
                 return -ENOMEM;
@@ -745,7 +730,7 @@ static int property_parse(const char *assignment, Property *p, char **err)
                         break;
                 }
         if (!p->info)
-                return set_err(err, -EOPNOTSUPP, "unknown property '%s'", p->name);
+                return set_error(err, -EOPNOTSUPP, "unknown property '%s'", p->name);
 
         const PropertyInfo *info = p->info;
         const char *v = p->value;
@@ -856,8 +841,8 @@ static int property_parse(const char *assignment, Property *p, char **err)
                                          info->kind == KIND_IO_LIMIT ? "expected 'PATH VALUE'"
                                                                      : "expected 'PATH WEIGHT'");
                 if (p->path[0] != '/')
-                        return set_err(err, -EINVAL, "%s=%s: '%s' is not an absolute path", p->name, v,
-                                       p->path);
+                        return set_error(err, -EINVAL, "%s=%s: '%s' is not an absolute path", p->name, v,
+                                         p->path);
                 if (info->kind == KIND_DEVICE_WEIGHT) {
                         if (safe_atou64(rest, &p->u) < 0 || p->u < (uint64_t)info->min ||
                             p->u > (uint64_t)info->max) {
@@ -887,7 +872,7 @@ static int property_parse(const char *assignment, Property *p, char **err)
                         return r;
                 if (!startswith(p->path, "/dev/") && !startswith(p->path, "char-") &&
                     !startswith(p->path, "block-"))
-                        return set_err(
+                        return set_error(
                                 err, -EINVAL,
                                 "%s=%s: invalid device '%s', expected /dev/..., char-GROUP or block-GROUP",
                                 p->name, v, p->path);
@@ -896,7 +881,7 @@ static int property_parse(const char *assignment, Property *p, char **err)
                 for (const char *c = rest ? rest : ""; *c; c++) {
                         const char *f = strchr(rwm, *c);
                         if (!f || seen[f - rwm])
-                                return set_err(
+                                return set_error(
                                         err, -EINVAL,
                                         "%s=%s: invalid access '%s', expected a combination of r, w, m",
                                         p->name, v, rest);
@@ -932,8 +917,8 @@ static int property_parse(const char *assignment, Property *p, char **err)
                         return value_err(err, p, "unbalanced quotes or bad escape");
                 STRV_FOREACH (c, p->strv)
                         if (!in_list(controllers, *c))
-                                return set_err(err, -EINVAL, "%s=%s: unknown controller '%s'", p->name, v,
-                                               *c);
+                                return set_error(err, -EINVAL, "%s=%s: unknown controller '%s'", p->name, v,
+                                                 *c);
                 return 0;
 
         case KIND_ENVIRONMENT:
@@ -944,8 +929,8 @@ static int property_parse(const char *assignment, Property *p, char **err)
                         return value_err(err, p, "unbalanced quotes or bad escape");
                 STRV_FOREACH (e, p->strv)
                         if (!env_assignment_valid(*e))
-                                return set_err(err, -EINVAL, "%s=%s: invalid environment assignment '%s'",
-                                               p->name, v, *e);
+                                return set_error(err, -EINVAL, "%s=%s: invalid environment assignment '%s'",
+                                                 p->name, v, *e);
                 return 0;
 
         case KIND_STRING:
@@ -1095,8 +1080,8 @@ int bus_append_property(sd_bus_message *m, const char *assignment, char **err)
                 return r;
         r = append_parsed(m, &p);
         if (r < 0)
-                return set_err(err, r, "%s=%s: cannot append to the message: %s", p.name, p.value,
-                               strerror(-r));
+                return set_error(err, r, "%s=%s: cannot append to the message: %s", p.name, p.value,
+                                 strerror(-r));
         return 0;
 }
 
@@ -1188,8 +1173,8 @@ static int memory_bytes(const Property *p, int64_t *ret, char **err)
                 uint64_t total;
                 int r = read_meminfo_total(&total);
                 if (r < 0)
-                        return set_err(err, r, "%s=%s: cannot read MemTotal from /proc/meminfo: %s", p->name,
-                                       p->value, strerror(-r));
+                        return set_error(err, r, "%s=%s: cannot read MemTotal from /proc/meminfo: %s",
+                                         p->name, p->value, strerror(-r));
                 v = apply_permyriad(total, p->permyriad);
         }
         if (v > INT64_MAX)
@@ -1381,9 +1366,9 @@ static int pids_set(json_t *resources, const Property *p, char **err)
                 uint64_t total;
                 int r = system_tasks_max(&total);
                 if (r < 0)
-                        return set_err(err, r,
-                                       "%s=%s: cannot read kernel.pid_max and kernel.threads-max: %s",
-                                       p->name, p->value, strerror(-r));
+                        return set_error(err, r,
+                                         "%s=%s: cannot read kernel.pid_max and kernel.threads-max: %s",
+                                         p->name, p->value, strerror(-r));
                 v = apply_permyriad(total, p->permyriad);
                 if (v == 0)
                         v = 1;
@@ -1396,7 +1381,7 @@ static int pids_set(json_t *resources, const Property *p, char **err)
 static int stat_err(char **err, const Property *p)
 {
         int r = negative_errno();
-        return set_err(err, r, "%s=%s: cannot stat '%s': %s", p->name, p->value, p->path, strerror(-r));
+        return set_error(err, r, "%s=%s: cannot stat '%s': %s", p->name, p->value, p->path, strerror(-r));
 }
 
 /* major:minor of the block device node at path */
@@ -1406,8 +1391,8 @@ static int block_device(const Property *p, unsigned *ret_major, unsigned *ret_mi
         if (stat(p->path, &st) < 0)
                 return stat_err(err, p);
         if (!S_ISBLK(st.st_mode))
-                return set_err(err, -ENOTBLK, "%s=%s: '%s' is not a block device", p->name, p->value,
-                               p->path);
+                return set_error(err, -ENOTBLK, "%s=%s: '%s' is not a block device", p->name, p->value,
+                                 p->path);
         *ret_major = major(st.st_rdev);
         *ret_minor = minor(st.st_rdev);
         return 0;
@@ -1483,8 +1468,8 @@ static int devices_allow_group(json_t *resources, const Property *p, char **err)
         _cleanup_free_ char *s = NULL;
         int r = read_full_file("/proc/devices", 1U << 20, &s, NULL);
         if (r < 0)
-                return set_err(err, r, "%s=%s: cannot read /proc/devices: %s", p->name, p->value,
-                               strerror(-r));
+                return set_error(err, r, "%s=%s: cannot read /proc/devices: %s", p->name, p->value,
+                                 strerror(-r));
         bool in_section = false, changed = false;
         char *save = NULL;
         for (char *l = strtok_r(s, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
@@ -1517,7 +1502,8 @@ static int devices_allow(json_t *resources, const Property *p, char **err)
         if (stat(p->path, &st) < 0)
                 return stat_err(err, p);
         if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode))
-                return set_err(err, -ENODEV, "%s=%s: '%s' is not a device node", p->name, p->value, p->path);
+                return set_error(err, -ENODEV, "%s=%s: '%s' is not a device node", p->name, p->value,
+                                 p->path);
         r = devices_append(resources, S_ISBLK(st.st_mode) ? 'b' : 'c', major(st.st_rdev), minor(st.st_rdev),
                            p->access);
         return r < 0 ? r : 1;
@@ -1575,7 +1561,7 @@ static int resources_apply(json_t *resources, const Property *p, char **err)
                 return devices_allow(resources, p, err);
         case RES_DEVICE_POLICY:
                 if (streq(p->value, "strict"))
-                        return set_err(
+                        return set_error(
                                 err, -EOPNOTSUPP,
                                 "%s=%s: not supported without systemd (the container keeps the standard "
                                 "pseudo devices)",
@@ -1614,7 +1600,7 @@ int property_resources_finish(json_t *resources, char **err)
         int64_t v = json_integer_value(note);
         json_object_del(mem, PROPERTY_SWAP_NOTE);
         if (!expressed)
-                return set_err(
+                return set_error(
                         err, -EINVAL,
                         "MemorySwapMax=%" PRId64 ": needs a finite MemoryMax= on hosts without systemd", v);
         return 0;

@@ -10,8 +10,8 @@
  *
  * Both share one parser, so a value is accepted or refused the same way on every host. Errors
  * return -EINVAL (bad value, *err "NAME=VALUE: reason") or -EOPNOTSUPP (*err "unknown property
- * 'NAME'"); *err is malloc'ed, the caller frees it, and it is left alone on success. err may be
- * NULL. */
+ * 'NAME'"); property_to_resources() also -errno of a path it could not stat. *err is set through
+ * set_error() (malloc'ed, only if still NULL), never on success; err may be NULL. */
 
 /* "1G", "1.5M", "512", "1G 512M" (summed); suffixes B K M G T P E, powers of base (1000 or
  * 1024). No "infinity" and no percentages: callers handle those. -EINVAL on syntax, -ERANGE on
@@ -61,15 +61,15 @@ int bus_append_property(sd_bus_message *m, const char *assignment, char **err);
  *   CPUShares              cpu.shares
  *   CPUWeight              cpu.shares, the inverse of cgroup_cpu_shares_to_weight() rounded up so
  *                          that converting back yields the weight given; "idle": cpu.idle 1
- *   TasksMax               pids.limit (N% of min(kernel.pid_max, kernel.threads-max))
+ *   TasksMax               pids.limit (N% of min(kernel.pid_max - 1, kernel.threads-max))
  *   AllowedCPUs            cpu.cpus, AllowedMemoryNodes cpu.mems, in the kernel's list syntax
  *   BlockIOWeight          blockIO.weight; IOWeight mapped from [1, 10000] onto [10, 1000]
  *   IODeviceWeight ...     blockIO.weightDevice, by the block device's major:minor
  *   IO*BandwidthMax IO*IOPSMax BlockIO*Bandwidth  blockIO.throttle*Device ("infinity": rate 0)
  *   DeviceAllow            an allow rule appended to devices (after a deny-all if there was no
  *                          list): /dev/ paths by their node, char-/block-GROUP by /proc/devices
- *   DevicePolicy           auto and closed: nothing (the container's list already is closed);
- *                          strict: -EOPNOTSUPP, the pseudo devices of the OCI defaults stay
+ *   DevicePolicy           auto and closed: nothing; strict: -EOPNOTSUPP (refused rather than
+ *                          silently looser)
  * Percentages of memory are taken of MemTotal in /proc/meminfo. */
 int property_to_resources(const char *assignment, json_t *resources, char **err);
 

@@ -363,6 +363,25 @@ static int exec_payload(const char *exe, char *const argv[], char *const envp[],
         return negative_errno();
 }
 
+static int load_seccomp(const FinalExec *f, const char **what)
+{
+        int notify = -EBADF;
+        int r = seccomp_filter_load(f->seccomp, &notify);
+        if (r < 0) {
+                *what = "loading the seccomp filter";
+                return r;
+        }
+        if (notify >= 0 && f->listener_fd >= 0) {
+                /* the seccomp agent gets the listener and the container's state */
+                r = send_listener(f->listener_fd, notify, f->listener_msg ?: "{}");
+                if (r < 0)
+                        *what = "sending the seccomp listener to linux.seccomp.listenerPath";
+        }
+        safe_close(notify);
+        safe_close(f->listener_fd);
+        return r < 0 ? r : 0;
+}
+
 _noreturn_ void finalize_and_exec(const FinalExec *f)
 {
         const OciProcess *p = f->process;
@@ -393,6 +412,17 @@ _noreturn_ void finalize_and_exec(const FinalExec *f)
                 if (r != -EACCES)
                         FAIL("changing to the working directory");
         }
+        r = lsm_apply_exec(p->apparmor_profile, p->selinux_label);
+        if (r < 0)
+                FAIL("applying the AppArmor profile or SELinux label");
+        reset_signals();
+        /* Without no_new_privs the kernel takes a filter only from a process that still has
+         * CAP_SYS_ADMIN: load it before the capabilities go (as runc does), after they went
+         * otherwise. The filter must then allow the few syscalls left (capset, setresuid,
+         * execve ...), as every runtime's default profile does. */
+        bool seccomp_early = f->seccomp && !p->no_new_privileges;
+        if (seccomp_early && (r = load_seccomp(f, &what)) < 0)
+                goto fail;
         if ((r = process_apply_user_and_caps(p, setgroups_allowed())) < 0)
                 FAIL(process_last_step());
         if (chdir(p->cwd) < 0) {
@@ -411,24 +441,8 @@ _noreturn_ void finalize_and_exec(const FinalExec *f)
                 r = negative_errno();
                 FAIL("setting no_new_privs");
         }
-        r = lsm_apply_exec(p->apparmor_profile, p->selinux_label);
-        if (r < 0)
-                FAIL("applying the AppArmor profile or SELinux label");
-        reset_signals();
-        if (f->seccomp) {
-                int notify = -EBADF;
-                r = seccomp_filter_load(f->seccomp, &notify);
-                if (r < 0)
-                        FAIL("loading the seccomp filter");
-                if (notify >= 0 && f->listener_fd >= 0) {
-                        /* the seccomp agent gets the listener and the container's state */
-                        r = send_listener(f->listener_fd, notify, f->listener_msg ?: "{}");
-                        if (r < 0)
-                                FAIL("sending the seccomp listener to linux.seccomp.listenerPath");
-                }
-                safe_close(notify);
-                safe_close(f->listener_fd);
-        }
+        if (f->seccomp && !seccomp_early && (r = load_seccomp(f, &what)) < 0)
+                goto fail;
         r = exec_payload(f->exe, p->args, p->env ?: (char *[]){NULL}, report_fd);
         what = "executing the payload";
 fail:

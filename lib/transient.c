@@ -84,6 +84,7 @@ static int build_call(sd_bus *bus, const TransientUnit *u, sd_bus_message **ret,
                 if ((r = sd_bus_message_append(m, "(sv)", "Type", "s", "notify")) < 0 ||
                     (r = sd_bus_message_append(m, "(sv)", "NotifyAccess", "s", "all")) < 0 ||
                     (r = sd_bus_message_append(m, "(sv)", "KillMode", "s", "control-group")) < 0 ||
+                    (r = sd_bus_message_append(m, "(sv)", "DevicePolicy", "s", "closed")) < 0 ||
                     (r = sd_bus_message_append(m, "(sv)", "TimeoutStopUSec", "t", (uint64_t)10 * 1000000)) <
                             0 ||
                     (r = sd_bus_message_append(m, "(sv)", "SuccessExitStatus", "(aiai)", 1, 143, 0)) < 0 ||
@@ -226,4 +227,55 @@ int transient_reset_failed(sd_bus *bus, const char *unit)
 {
         return sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "ResetFailedUnit", NULL, NULL, "s",
                                   unit);
+}
+
+int unit_set_properties(sd_bus *bus, const char *unit, bool runtime, char **properties, char **err)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+        if ((r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
+                                                "SetUnitProperties")) < 0 ||
+            (r = sd_bus_message_append(m, "sb", unit, runtime)) < 0 ||
+            (r = sd_bus_message_open_container(m, 'a', "(sv)")) < 0)
+                return set_error(err, r, "building the request: %s", strerror(-r));
+        STRV_FOREACH (p, properties) {
+                r = bus_append_property(m, *p, err);
+                if (r < 0)
+                        return r;
+        }
+        if ((r = sd_bus_message_close_container(m)) < 0)
+                return set_error(err, r, "building the request: %s", strerror(-r));
+        r = sd_bus_call(bus, m, 30 * 1000000ULL, &error, NULL);
+        if (r < 0)
+                return set_error(err, r, "systemd refused to change %s: %s", unit,
+                                 error.message ?: strerror(-r));
+        return 0;
+}
+
+/* The unit a container NAME lives in: ctr@NAME.service for a definition, else the transient
+ * ctr-NAME.service or .scope, whichever systemd knows as loaded. */
+int container_unit_name(sd_bus *bus, const char *name, char **ret)
+{
+        static const struct {
+                const char *prefix, *suffix;
+        } forms[] = {{"ctr@", ".service"}, {"ctr-", ".service"}, {"ctr-", ".scope"}};
+        for (size_t i = 0; i < ELEMENTSOF(forms); i++) {
+                _cleanup_free_ char *state = NULL;
+                char unit[512];
+                snprintf(unit, sizeof(unit), "%s%s%s", forms[i].prefix, name, forms[i].suffix);
+                if (get_unit_property(bus, unit, "org.freedesktop.systemd1.Unit", "LoadState", 's',
+                                      &state) >= 0 &&
+                    streq(state, "loaded")) {
+                        _cleanup_free_ char *active = NULL;
+                        if (get_unit_property(bus, unit, "org.freedesktop.systemd1.Unit", "ActiveState", 's',
+                                              &active) >= 0 &&
+                            (streq(active, "active") || streq(active, "activating") ||
+                             streq(active, "reloading"))) {
+                                *ret = strdup(unit);
+                                return *ret ? 0 : -ENOMEM;
+                        }
+                }
+        }
+        return -ESRCH;
 }

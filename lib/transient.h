@@ -31,5 +31,9 @@ int transient_start(sd_bus *bus, const TransientUnit *u, uint64_t timeout_usec, 
 int transient_wait_exit(sd_bus *bus, const char *unit, int *ret_status, char **err);
 /* Forget a failed unit (what --collect does for a unit whose status we read ourselves). */
 int transient_reset_failed(sd_bus *bus, const char *unit);
+/* SetUnitProperties: change a running unit's properties (runtime: until reboot only). */
+int unit_set_properties(sd_bus *bus, const char *unit, bool runtime, char **properties, char **err);
+/* The running unit of container NAME: ctr@NAME.service, ctr-NAME.service or ctr-NAME.scope. */
+int container_unit_name(sd_bus *bus, const char *name, char **ret);
 /* Is systemd the init system here (/run/systemd/system exists)? */
 bool systemd_running(void);

@@ -66,5 +66,18 @@ wait $rp
 check_match "input typed into the pty reaches the payload" "got:hello" "$(cat "$T/c2.out")"
 check_match "/dev/console is the pty (char major 136)" "crw.* 136, " "$(cat "$T/c2.out")"
 oci delete --force tty
+
+# seccomp without no_new_privs, as kubelet sends it (RuntimeDefault profile, noNewPrivileges
+# unset, default capabilities): the filter must be loaded while CAP_SYS_ADMIN is still held
+b=$(make_bundle sc "c['process']['args'] = ['sleep', '1000']" "c['process']['noNewPrivileges'] = False" \
+        "c['linux']['seccomp'] = {'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': [{'names': ['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1}]}")
+oci run -d --bundle "$b" sc
+check "a seccomp container without noNewPrivileges starts" [ $? = 0 ]
+check_eq "its filter is in force (Seccomp: 2)" 2 "$(oci exec sc sh -c 'grep ^Seccomp: /proc/self/status | cut -f2')"
+out=$(oci exec sc mkdir /tmp/x 2>&1)
+check_contains "and denies what it lists" "Operation not permitted" "$out"
+check_eq "exec in it works without noNewPrivileges too" 0 "$(oci exec sc sh -c 'grep ^NoNewPrivs: /proc/self/status | cut -f2')"
+oci delete --force sc
+
 check_eq "nothing left" "" "$(leftovers)"
 done_testing

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/random.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "json-util.h"
 #include "log.h"
 #include "runtime.h"
+#include "state.h"
 #include "terminal.h"
 #include "transient.h"
 #include "unit-file.h"
@@ -32,7 +34,9 @@ static const char *arg_root = CTR_STATE_DIR_DEFAULT;
 static void help(void)
 {
         printf("Usage: ctrctl run [OPTIONS] ROOTFS|BUNDLE [COMMAND [ARG...]]\n"
-               "       ctrctl update [--runtime] -p NAME=VALUE... NAME\n\n"
+               "       ctrctl update [--runtime] -p NAME=VALUE... NAME\n"
+               "       ctrctl stats [--json] [--no-stream] [NAME...]\n"
+               "       ctrctl top NAME\n\n"
                "Run a container in a transient systemd unit, as systemd-run runs a command.\n\n"
                "  -d, --detach            run as a transient service (ctr-NAME.service) and return\n"
                "      --scope             run in the foreground in a transient scope (the default)\n"
@@ -163,6 +167,29 @@ static int load_definition(const char *name, Definition **ret)
         return r;
 }
 
+/* Our own group in the memory hierarchy (v1) or the unified one (v2): a scope's. */
+static Cgroup *own_memory_cgroup(void)
+{
+        _cleanup_free_ char *self = NULL;
+        Cgroup *cg = NULL;
+        if (read_full_file("/proc/self/cgroup", 64 * 1024, &self, NULL) < 0)
+                return NULL;
+        const char *path = NULL;
+        for (char *line = strtok(self, "\n"); line; line = strtok(NULL, "\n")) {
+                char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+                if (!b)
+                        continue;
+                *b = 0;
+                if (streq(a + 1, "memory") || (!path && streq(a + 1, "")))
+                        path = b + 1;
+                if (streq(a + 1, "memory"))
+                        break;
+        }
+        if (!path || cgroup_new(path, "x", &cg) < 0)
+                return NULL;
+        return cg;
+}
+
 /* The container in the foreground, in whatever cgroup we are (a scope, or with cgroupfs its own
  * group); its exit status becomes ours. */
 static int run_foreground(const RunArgs *a, Definition *d, json_t *resources)
@@ -201,7 +228,24 @@ static int run_foreground(const RunArgs *a, Definition *d, json_t *resources)
                 free(err);
                 return 125;
         }
+        /* where the OOM killer would count: the container's own group (cgroupfs), or the scope
+         * we are in with it */
+        Cgroup *cg = NULL;
+        uint64_t oom_before = 0, oom_after = 0;
+        if (resources) {
+                _cleanup_close_ int dfd = -EBADF;
+                _cleanup_(container_state_freep) ContainerState *st = NULL;
+                if (state_dir_open(arg_root, id, &dfd) >= 0 && state_load(dfd, &st) >= 0 && st->cgroup)
+                        (void)cgroup_from_json(st->cgroup, &cg);
+        } else
+                cg = own_memory_cgroup();
+        if (cg)
+                (void)cgroup_oom_kills(cg, &oom_before);
         int status = container_wait_forwarding(pid, -EBADF);
+        if (cg && cgroup_oom_kills(cg, &oom_after) >= 0 && oom_after > oom_before)
+                log_error("container '%s' was killed by the OOM killer: its memory limit was reached",
+                          a->name);
+        cgroup_free(cg);
         err = NULL;
         (void)container_delete(arg_root, id, true, &err);
         free(err);
@@ -481,6 +525,194 @@ static int verb_update(int argc, char **argv)
         return 0;
 }
 
+/* The container's name from its unit: ctr@NAME.service, ctr-NAME.service, ctr-NAME.scope. */
+static char *unit_to_name(const char *unit)
+{
+        const char *p = startswith(unit, "ctr@") ?: startswith(unit, "ctr-") ?: unit;
+        const char *dot = strrchr(p, '.');
+        return strndup(p, dot ? (size_t)(dot - p) : strlen(p));
+}
+
+static uint64_t now_nsec(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int unit_stats(sd_bus *bus, const char *unit, json_t **ret)
+{
+        _cleanup_free_ char *cgpath = NULL;
+        Cgroup *cg = NULL;
+        int r = unit_control_group(bus, unit, &cgpath);
+        if (r < 0 || !cgpath || !*cgpath)
+                return r < 0 ? r : -ENOENT;
+        r = cgroup_new(cgpath, "x", &cg);
+        if (r >= 0)
+                r = cgroup_stats(cg, ret);
+        if (r >= 0) {
+                uint64_t oom = 0;
+                if (cgroup_oom_kills(cg, &oom) >= 0)
+                        json_object_set_new(json_object_get(*ret, "memory"), "oom_kills",
+                                            json_integer((json_int_t)oom));
+        }
+        cgroup_free(cg);
+        return r;
+}
+
+static uint64_t jget_u64(json_t *j, const char *a, const char *b)
+{
+        json_t *v = json_object_get(json_object_get(j, a), b);
+        return json_is_integer(v) ? (uint64_t)json_integer_value(v) : 0;
+}
+
+static void human(char *buf, size_t size, uint64_t v)
+{
+        const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double d = (double)v;
+        size_t i = 0;
+        while (d >= 1024 && i + 1 < ELEMENTSOF(u)) {
+                d /= 1024;
+                i++;
+        }
+        snprintf(buf, size, i ? "%.1f%s" : "%.0f%s", d, u[i]);
+}
+
+static int verb_stats(int argc, char **argv)
+{
+        static const struct option o[] = {
+                {"json", no_argument, NULL, 'j'},
+                {"no-stream", no_argument, NULL, 'n'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        bool json = false, no_stream = false;
+        int c, r;
+        while ((c = getopt_long(argc, argv, "+h", o, NULL)) >= 0)
+                switch (c) {
+                case 'j':
+                        json = true;
+                        break;
+                case 'n':
+                        no_stream = true;
+                        break;
+                case 'h':
+                        help();
+                        return 0;
+                default:
+                        return 1;
+                }
+        if (!systemd_running()) {
+                log_error("stats: systemd is not running");
+                return 1;
+        }
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        if ((r = transient_bus_open(&bus)) < 0)
+                return log_error_errno(r, "connecting to systemd: %m"), 1;
+        _cleanup_strv_free_ char **units = NULL;
+        if (optind < argc) {
+                for (int i = optind; i < argc; i++) {
+                        char *u = NULL;
+                        if (container_unit_name(bus, argv[i], &u) < 0) {
+                                log_error("no running container '%s'", argv[i]);
+                                return 1;
+                        }
+                        if (strv_push(&units, u) < 0)
+                                return 1;
+                }
+        } else if ((r = container_units(bus, &units)) < 0)
+                return log_error_errno(r, "listing containers: %m"), 1;
+        bool stream = !no_stream && !json && isatty(1);
+        size_t n = strv_length(units);
+        uint64_t *cpu0 = calloc(n + 1, sizeof(uint64_t));
+        if (!cpu0)
+                return 1;
+        for (;;) {
+                /* CPU percent needs two samples */
+                uint64_t t0 = now_nsec();
+                for (size_t i = 0; i < n; i++) {
+                        json_t *s = NULL;
+                        if (unit_stats(bus, units[i], &s) >= 0)
+                                cpu0[i] = jget_u64(s, "cpu", "usage_ns");
+                        json_decref(s);
+                }
+                usleep(500 * 1000);
+                uint64_t dt = now_nsec() - t0;
+                _cleanup_json_ json_t *all = json_array();
+                if (stream)
+                        printf("\033[H\033[2J");
+                if (!json)
+                        printf("%-20s %-28s %-22s %-10s %7s %6s\n", "NAME", "UNIT", "MEM USAGE / LIMIT",
+                               "MEM PEAK", "CPU %", "PIDS");
+                for (size_t i = 0; i < n; i++) {
+                        json_t *s = NULL;
+                        if (unit_stats(bus, units[i], &s) < 0)
+                                continue;
+                        uint64_t cpu1 = jget_u64(s, "cpu", "usage_ns");
+                        double pct =
+                                dt && cpu1 >= cpu0[i] ? 100.0 * (double)(cpu1 - cpu0[i]) / (double)dt : 0;
+                        json_object_set_new(json_object_get(s, "cpu"), "percent", json_real(pct));
+                        _cleanup_free_ char *name = unit_to_name(units[i]);
+                        json_object_set_new(s, "name", json_string(name));
+                        json_object_set_new(s, "unit", json_string(units[i]));
+                        if (!json) {
+                                char u[32], l[32], p[32], ul[80];
+                                human(u, sizeof(u), jget_u64(s, "memory", "usage"));
+                                json_t *lim = json_object_get(json_object_get(s, "memory"), "limit");
+                                if (json_is_integer(lim))
+                                        human(l, sizeof(l), (uint64_t)json_integer_value(lim));
+                                else
+                                        snprintf(l, sizeof(l), "-");
+                                human(p, sizeof(p), jget_u64(s, "memory", "max_usage"));
+                                snprintf(ul, sizeof(ul), "%s / %s", u, l);
+                                printf("%-20s %-28s %-22s %-10s %6.1f%% %6llu\n", name, units[i], ul, p, pct,
+                                       (unsigned long long)jget_u64(s, "pids", "current"));
+                        }
+                        json_array_append_new(all, s);
+                }
+                if (json) {
+                        char *d = json_dumps(all, JSON_INDENT(2));
+                        puts(d ?: "[]");
+                        free(d);
+                }
+                fflush(stdout);
+                if (!stream)
+                        break;
+        }
+        free(cpu0);
+        return 0;
+}
+
+static int verb_top(int argc, char **argv)
+{
+        if (argc != 2) {
+                log_error("top: expected a container NAME");
+                return 1;
+        }
+        if (!systemd_running()) {
+                log_error("top: systemd is not running; use 'ctr-oci ps' for containers it runs");
+                return 1;
+        }
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *unit = NULL;
+        _cleanup_free_ pid_t *pids = NULL;
+        _cleanup_strv_free_ char **cmds = NULL;
+        int r;
+        if ((r = transient_bus_open(&bus)) < 0)
+                return log_error_errno(r, "connecting to systemd: %m"), 1;
+        if (container_unit_name(bus, argv[1], &unit) < 0) {
+                log_error("no running container '%s'", argv[1]);
+                return 1;
+        }
+        r = unit_processes(bus, unit, &pids, &cmds);
+        if (r < 0)
+                return log_error_errno(r, "listing the processes of %s: %m", unit), 1;
+        printf("%-8s %s\n", "PID", "COMMAND");
+        for (int i = 0; i < r; i++)
+                printf("%-8d %s\n", (int)pids[i], cmds[i]);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         log_set_program("ctrctl");
@@ -496,6 +728,10 @@ int main(int argc, char **argv)
                 return verb_run(argc - 1, argv + 1);
         if (streq(argv[1], "update"))
                 return verb_update(argc - 1, argv + 1);
+        if (streq(argv[1], "stats"))
+                return verb_stats(argc - 1, argv + 1);
+        if (streq(argv[1], "top"))
+                return verb_top(argc - 1, argv + 1);
         log_error("unknown command '%s' (see --help)", argv[1]);
         return 1;
 }

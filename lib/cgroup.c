@@ -2966,3 +2966,17 @@ int cgroup_open_unified(Cgroup *cg)
                 return -ENOENT;
         return group_open(h);
 }
+
+/* How many times the OOM killer struck in this group: v2 memory.events "oom_kill", v1
+ * memory.oom_control "oom_kill" (kernels since 4.13). */
+int cgroup_oom_kills(Cgroup *cg, uint64_t *ret)
+{
+        bool v2 = cg->layout == CGROUP_LAYOUT_UNIFIED;
+        CgroupHierarchy *h = v2 ? find_unified(cg) : find_v1(cg, "memory");
+        if (!h)
+                return -ENOENT;
+        _cleanup_close_ int fd = open(h->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        return read_keyed(fd, v2 ? "memory.events" : "memory.oom_control", "oom_kill", ret);
+}

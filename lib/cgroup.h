@@ -193,6 +193,9 @@ int cgroup_mount_sources(Cgroup *cg, char ***ret_names, char ***ret_host_dirs);
  * from whichever v1 or v2 files exist; a limit of null means unlimited, a missing key unknown. */
 int cgroup_stats(Cgroup *cg, json_t **ret);
 
+/* OOM kills counted in the group (v2 memory.events, v1 memory.oom_control). */
+int cgroup_oom_kills(Cgroup *cg, uint64_t *ret);
+
 /* For 'features': the "linux.cgroup" object. */
 json_t *cgroup_features(void);
 

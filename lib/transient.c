@@ -279,3 +279,74 @@ int container_unit_name(sd_bus *bus, const char *name, char **ret)
         }
         return -ESRCH;
 }
+
+int unit_control_group(sd_bus *bus, const char *unit, char **ret)
+{
+        const char *iface = strstr(unit, ".scope") ? "org.freedesktop.systemd1.Scope"
+                                                   : "org.freedesktop.systemd1.Service";
+        return get_unit_property(bus, unit, iface, "ControlGroup", 's', ret);
+}
+
+int unit_processes(sd_bus *bus, const char *unit, pid_t **ret_pids, char ***ret_cmdlines)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_strv_free_ char **cmds = NULL;
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        int r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "GetUnitProcesses", &error, &reply,
+                                   "s", unit);
+        if (r < 0)
+                return r;
+        if ((r = sd_bus_message_enter_container(reply, 'a', "(sus)")) < 0)
+                return r;
+        const char *cg, *cmd;
+        uint32_t pid;
+        while ((r = sd_bus_message_read(reply, "(sus)", &cg, &pid, &cmd)) > 0) {
+                pid_t *np = realloc(pids, sizeof(pid_t) * (n + 1));
+                if (!np)
+                        return -ENOMEM;
+                pids = np;
+                pids[n++] = (pid_t)pid;
+                char *c = strdup(cmd);
+                if (!c || strv_push(&cmds, c) < 0) {
+                        free(c);
+                        return -ENOMEM;
+                }
+        }
+        if (r < 0)
+                return r;
+        *ret_pids = TAKE_PTR(pids);
+        *ret_cmdlines = TAKE_PTR(cmds);
+        return (int)n;
+}
+
+int container_units(sd_bus *bus, char ***ret)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_strv_free_ char **units = NULL;
+        int r;
+        if ((r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
+                                                "ListUnitsByPatterns")) < 0 ||
+            (r = sd_bus_message_append(m, "as", 1, "active")) < 0 ||
+            (r = sd_bus_message_append(m, "as", 3, "ctr@*.service", "ctr-*.service", "ctr-*.scope")) < 0)
+                return r;
+        if ((r = sd_bus_call(bus, m, 30 * 1000000ULL, &error, &reply)) < 0)
+                return r;
+        if ((r = sd_bus_message_enter_container(reply, 'a', "(ssssssouso)")) < 0)
+                return r;
+        const char *name;
+        while ((r = sd_bus_message_read(reply, "(ssssssouso)", &name, NULL, NULL, NULL, NULL, NULL, NULL,
+                                        NULL, NULL, NULL)) > 0) {
+                char *c = strdup(name);
+                if (!c || strv_push(&units, c) < 0) {
+                        free(c);
+                        return -ENOMEM;
+                }
+        }
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(units);
+        return 0;
+}

@@ -35,5 +35,11 @@ int transient_reset_failed(sd_bus *bus, const char *unit);
 int unit_set_properties(sd_bus *bus, const char *unit, bool runtime, char **properties, char **err);
 /* The running unit of container NAME: ctr@NAME.service, ctr-NAME.service or ctr-NAME.scope. */
 int container_unit_name(sd_bus *bus, const char *name, char **ret);
+/* The unit's cgroup path (the same in every hierarchy), e.g. "/ctr.slice/ctr-web.service". */
+int unit_control_group(sd_bus *bus, const char *unit, char **ret);
+/* The unit's processes: PIDs and command lines; returns how many. */
+int unit_processes(sd_bus *bus, const char *unit, pid_t **ret_pids, char ***ret_cmdlines);
+/* The active container units: ctr@*.service, ctr-*.service, ctr-*.scope. */
+int container_units(sd_bus *bus, char ***ret);
 /* Is systemd the init system here (/run/systemd/system exists)? */
 bool systemd_running(void);

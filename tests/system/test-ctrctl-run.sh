@@ -56,6 +56,12 @@ out=$(sd ctrctl update -p MemoryMax=1X web 2>&1)
 check_contains "a bad value is refused, naming it" "MemoryMax=1X" "$out"
 out=$(sd ctrctl update -p MemoryMax=1G nosuch 2>&1)
 check_contains "an unknown container is named" "no running container 'nosuch'" "$out"
+out=$(sd ctrctl stats --json --no-stream web)
+mem1=$(echo "$out" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["memory"]["usage"])' 2>/dev/null)
+check_match "ctrctl stats --json reports the container's memory" '^[0-9]+$' "$mem1"
+check_contains "and its limit" '"limit": 268435456' "$out"
+check_contains "ctrctl top lists its processes" "sleep 1000" "$(sd ctrctl top web)"
+check_contains "ctrctl stats without names lists it" "ctr-web.service" "$(sd ctrctl stats --no-stream)"
 sd systemctl stop ctr-web.service
 check_eq "systemctl stop ends it cleanly" inactive "$(sd systemctl is-active ctr-web.service)"
 
@@ -64,6 +70,20 @@ sd ctrctl run -d --wait --rm --name once "$T/rootfs" sh -c 'exit 5' 2>/dev/null
 check_eq "run -d --wait returns the payload's status" 5 "$?"
 check "--rm removed the runtime definition" sd test ! -e /run/ctr/once.ctr
 check_eq "and no state is left" "" "$(sd ls /run/ctrctl 2>/dev/null)"
+
+# a memory figure that grows when the payload allocates
+sd ctrctl run -d --name grow -p MemoryMax=200M "$T/rootfs" sh -c 'sleep 1; head -c 60000000 /dev/zero >/dev/shm/fill; sleep 1000' 2>/dev/null
+m0=$(sd ctrctl stats --json --no-stream grow | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["memory"]["usage"])' 2>/dev/null)
+sleep 2
+m1=$(sd ctrctl stats --json --no-stream grow | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["memory"]["usage"])' 2>/dev/null)
+echo "# memory before ${m0:-?}, after ${m1:-?}"
+check "the memory figure grows when the payload allocates 60 MB" [ "${m1:-0}" -gt $(( ${m0:-0} + 50000000 )) ]
+sd systemctl stop ctr-grow.service
+
+# over its memory limit, the payload is OOM-killed and ctrctl says so
+out=$(sd ctrctl run --name oom -p MemoryMax=32M "$T/rootfs" sh -c 'exec dd if=/dev/zero of=/dev/null bs=100M count=1' 2>&1)
+check_eq "a payload over MemoryMax=32M is killed (128+SIGKILL)" 137 "$?"
+check_contains "ctrctl reports the OOM kill" "killed by the OOM killer" "$out"
 
 # a property systemd refuses, and one nobody knows
 out=$(sd ctrctl run --name bad -p Frobnicate=yes "$T/rootfs" true 2>&1)

@@ -219,12 +219,9 @@ static int run_foreground(const RunArgs *a, Definition *d, json_t *resources)
                 free(err);
                 return 125;
         }
-        r = container_start(arg_root, id, &err);
+        r = container_start_or_remove(arg_root, id, &err);
         if (r < 0) {
                 log_error_errno(r, "%s", err ?: strerror(-r));
-                free(err);
-                err = NULL;
-                (void)container_delete(arg_root, id, true, &err);
                 free(err);
                 return 125;
         }
@@ -470,6 +467,26 @@ static int verb_run(int argc, char **argv)
         return status;
 }
 
+/* systemd and the unit of container NAME, or an error message naming what is missing. */
+static int connect_container(const char *verb, const char *name, sd_bus **ret_bus, char **ret_unit)
+{
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+        if (!systemd_running()) {
+                log_error("%s: systemd is not running; use 'ctr-oci' for the containers it runs", verb);
+                return -ENOMEDIUM;
+        }
+        if ((r = transient_bus_open(&bus)) < 0)
+                return log_error_errno(r, "connecting to systemd: %m");
+        if (name && container_unit_name(bus, name, ret_unit) < 0) {
+                log_error("no running container '%s' (ctr@%s.service, ctr-%s.service or .scope)", name, name,
+                          name);
+                return -ESRCH;
+        }
+        *ret_bus = TAKE_PTR(bus);
+        return 0;
+}
+
 static int verb_update(int argc, char **argv)
 {
         static const struct option o[] = {
@@ -500,22 +517,11 @@ static int verb_update(int argc, char **argv)
                 log_error("update: expected NAME and at least one -p NAME=VALUE");
                 return 1;
         }
-        if (!systemd_running()) {
-                log_error("update: systemd is not running; use 'ctr-oci update' for containers it runs");
-                return 1;
-        }
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ char *unit = NULL;
         char *err = NULL;
-        r = transient_bus_open(&bus);
-        if (r < 0)
-                return log_error_errno(r, "connecting to systemd: %m"), 1;
-        r = container_unit_name(bus, argv[optind], &unit);
-        if (r < 0) {
-                log_error("no running container '%s' (ctr@%s.service, ctr-%s.service or .scope)",
-                          argv[optind], argv[optind], argv[optind]);
+        if (connect_container("update", argv[optind], &bus, &unit) < 0)
                 return 1;
-        }
         r = unit_set_properties(bus, unit, runtime, props, &err);
         if (r < 0) {
                 log_error_errno(r, "%s", err ?: strerror(-r));
@@ -602,13 +608,9 @@ static int verb_stats(int argc, char **argv)
                 default:
                         return 1;
                 }
-        if (!systemd_running()) {
-                log_error("stats: systemd is not running");
-                return 1;
-        }
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
-        if ((r = transient_bus_open(&bus)) < 0)
-                return log_error_errno(r, "connecting to systemd: %m"), 1;
+        if (connect_container("stats", NULL, &bus, NULL) < 0)
+                return 1;
         _cleanup_strv_free_ char **units = NULL;
         if (optind < argc) {
                 for (int i = optind; i < argc; i++) {
@@ -689,21 +691,13 @@ static int verb_top(int argc, char **argv)
                 log_error("top: expected a container NAME");
                 return 1;
         }
-        if (!systemd_running()) {
-                log_error("top: systemd is not running; use 'ctr-oci ps' for containers it runs");
-                return 1;
-        }
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_free_ char *unit = NULL;
         _cleanup_free_ pid_t *pids = NULL;
         _cleanup_strv_free_ char **cmds = NULL;
         int r;
-        if ((r = transient_bus_open(&bus)) < 0)
-                return log_error_errno(r, "connecting to systemd: %m"), 1;
-        if (container_unit_name(bus, argv[1], &unit) < 0) {
-                log_error("no running container '%s'", argv[1]);
+        if (connect_container("top", argv[1], &bus, &unit) < 0)
                 return 1;
-        }
         r = unit_processes(bus, unit, &pids, &cmds);
         if (r < 0)
                 return log_error_errno(r, "listing the processes of %s: %m", unit), 1;

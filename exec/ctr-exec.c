@@ -128,12 +128,9 @@ static int do_run(const char *name, bool print_only)
                 log_warning_errno(r, "telling systemd the main PID: %m");
         if (r > 0 && (r = sd_notify_barrier(0, 5 * 1000000ULL)) < 0)
                 log_warning_errno(r, "waiting for systemd to take the main PID: %m");
-        r = container_start(arg_root, id, &err);
+        r = container_start_or_remove(arg_root, id, &err);
         if (r < 0) {
                 log_error_errno(r, "%s", err ?: strerror(-r));
-                free(err);
-                err = NULL;
-                (void)container_delete(arg_root, id, true, &err);
                 free(err);
                 return 1;
         }

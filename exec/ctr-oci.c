@@ -216,14 +216,9 @@ static int verb_run(int argc, char **argv)
         int r = container_create(&a.o, &pid, &err);
         if (r < 0)
                 return fail(err, r);
-        r = container_start(arg_root, a.o.id, &err);
-        if (r < 0) {
-                int k = fail(err, r);
-                err = NULL;
-                (void)container_delete(arg_root, a.o.id, true, &err);
-                free(err);
-                return k;
-        }
+        r = container_start_or_remove(arg_root, a.o.id, &err);
+        if (r < 0)
+                return fail(err, r);
         if (a.detach)
                 return 0;
         int proxy = -EBADF;

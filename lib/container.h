@@ -53,6 +53,9 @@ typedef struct ExecOptions {
  * foreground, returns the process' exit status (128+N for a signal). */
 int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, char **err);
 
+/* start; if that fails, delete --force what is left. */
+int container_start_or_remove(const char *root, const char *id, char **err);
+
 /* delete: remove state, cgroup, run poststop hooks. force kills a running container first. */
 int container_delete(const char *root, const char *id, bool force, char **err);
 

@@ -778,3 +778,16 @@ json_t *runtime_features(void)
                          "createContainer", "startContainer", "poststart", "poststop", "mountOptions",
                          mounts, "linux", linux_, "annotations", "org.ctrctl.version", PACKAGE_VERSION);
 }
+
+int container_start_or_remove(const char *root, const char *id, char **err)
+{
+        int r = container_start(root, id, err);
+        if (r < 0) {
+                /* a container whose payload never ran is of no use: take it down (the first
+                 * error stays the one reported) */
+                char *ignored = NULL;
+                (void)container_delete(root, id, true, &ignored);
+                free(ignored);
+        }
+        return r;
+}

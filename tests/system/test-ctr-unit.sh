@@ -11,23 +11,12 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../tap.sh"
 . "$HERE/harness.sh"
 sd_skip_unless_possible
-BUILD=${BUILD_DIR:?BUILD_DIR must point to the meson build dir}
-SRCDIR=${SRCDIR:?}
+. "$HERE/ctrctl-install.sh"
 [ -x /bin/busybox ] || skip_all "needs busybox-static for the container rootfs"
 
 T=$(mktemp -d /var/tmp/ctr-systest.XXXXXX)
 trap 'sd_shutdown; rm -rf "$T"' EXIT
 "$SRCDIR/tools/mkrootfs-busybox" "$T/rootfs" >/dev/null
-
-# where the built unit expects ctr-exec (the build's prefix)
-CTR_EXEC_PATH=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$BUILD/units/ctr@.service")
-install_ctrctl() {
-        sd_install "$BUILD/exec/ctr-exec" "$CTR_EXEC_PATH" 0755 &&
-        sd_install "$BUILD/generator/ctr-generator" /usr/lib/systemd/system-generators/ctr-generator 0755 &&
-        sd_install "$BUILD/units/ctr@.service" /usr/lib/systemd/system/ctr@.service 0644 &&
-        sd_install "$SRCDIR/units/ctr.slice" /usr/lib/systemd/system/ctr.slice 0644 &&
-        sd_install "$T/defs" /etc/ctr
-}
 
 mkdir -p "$T/defs"
 cat >"$T/defs/web.ctr" <<EOF2
@@ -68,8 +57,8 @@ RestartSec=100ms
 StartLimitBurst=100
 EOF2
 
-SD_PREBOOT=install_ctrctl
-SD_KEEP_GENERATORS="systemd-fstab-generator systemd-debug-generator systemd-run-generator ctr-generator"
+install_all() { install_ctrctl && sd_install "$T/defs" /etc/ctr; }
+SD_PREBOOT=install_all
 if ! sd_boot multi-user.target; then
         not_ok "the harness booted multi-user.target"
         done_testing

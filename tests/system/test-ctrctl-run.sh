@@ -9,19 +9,12 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../tap.sh"
 . "$HERE/harness.sh"
 sd_skip_unless_possible
-BUILD=${BUILD_DIR:?BUILD_DIR must point to the meson build dir}
-SRCDIR=${SRCDIR:?}
+. "$HERE/ctrctl-install.sh"
 [ -x /bin/busybox ] || skip_all "needs busybox-static for the container rootfs"
 
 T=$(mktemp -d /var/tmp/ctr-systest.XXXXXX)
 trap 'sd_shutdown; rm -rf "$T"' EXIT
 "$SRCDIR/tools/mkrootfs-busybox" "$T/rootfs" >/dev/null
-CTR_EXEC_PATH=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$BUILD/units/ctr@.service")
-install_ctrctl() {
-        sd_install "$BUILD/exec/ctr-exec" "$CTR_EXEC_PATH" 0755 &&
-        sd_install "$BUILD/ctl/ctrctl" /usr/local/bin/ctrctl 0755 &&
-        sd_install "$SRCDIR/units/ctr.slice" /usr/lib/systemd/system/ctr.slice 0644
-}
 SD_PREBOOT=install_ctrctl
 if ! sd_boot; then
         not_ok "the harness booted"

@@ -4,6 +4,7 @@
  * service with -d), resource limits are systemd's properties (-p), and without systemd the
  * same limits go to cgroupfs. */
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -98,10 +99,21 @@ static int write_definition(const RunArgs *a, char **ret_path)
                 log_error("'%s' is not a directory (a root filesystem or an OCI bundle)", a->target);
                 return -ENOTDIR;
         }
+        {
+                /* ctr-exec looks NAME up along the whole search path: a definition of that name
+                 * elsewhere (/etc/ctr) would be run instead, and its container shares the ID */
+                _cleanup_free_ char *other = NULL;
+                if (definition_find(a->name, &other, NULL) >= 0 || (other && *other)) {
+                        log_error("a definition named '%s' exists already (%s); choose another --name",
+                                  a->name, strempty(other));
+                        return -EEXIST;
+                }
+        }
         if (mkdir(RUNTIME_DEFINITIONS, 0755) < 0 && errno != EEXIST)
                 return log_error_errno(-errno, "creating %s: %m", RUNTIME_DEFINITIONS);
         snprintf(path, sizeof(path), RUNTIME_DEFINITIONS "/%s.ctr", a->name);
         snprintf(tmp, sizeof(tmp), RUNTIME_DEFINITIONS "/.%s.ctr.tmp", a->name);
+        (void)unlink(tmp); /* a leftover of a ctrctl killed mid-write */
         FILE *f = fopen(tmp, "wex");
         if (!f)
                 return log_error_errno(-errno, "writing %s: %m", tmp);
@@ -139,9 +151,15 @@ static int write_definition(const RunArgs *a, char **ret_path)
                 return log_error_errno(-EIO, "writing %s failed", tmp);
         }
         fclose(f);
-        if (rename(tmp, path) < 0) {
+        /* never over another container's definition */
+        if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0) {
                 int r = -errno;
                 unlink(tmp);
+                if (r == -EEXIST) {
+                        log_error("a container named '%s' exists already (%s); choose another --name",
+                                  a->name, path);
+                        return r;
+                }
                 return log_error_errno(r, "writing %s: %m", path);
         }
         *ret_path = strdup(path);
@@ -427,14 +445,14 @@ static int verb_run(int argc, char **argv)
         snprintf(desc, sizeof(desc), "Container %s (ctrctl run %s)", a.name, a.target);
         char *start_argv[] = {CTR_EXEC_PATH, (char *)a.name, NULL};
         char *stop_argv_rm[] = {CTR_EXEC_PATH, "--cleanup", "--remove-definition", (char *)a.name, NULL};
-        char *stop_argv[] = {CTR_EXEC_PATH, "--cleanup", (char *)a.name, NULL};
         TransientUnit u = {
                 .name = unit,
                 .description = desc,
                 .slice = a.slice,
                 .properties = props,
                 .exec_start = start_argv,
-                .exec_stop_post = a.rm ? stop_argv_rm : stop_argv,
+                /* the definition lives as long as the container: removed when it ends */
+                .exec_stop_post = stop_argv_rm,
                 /* with --wait the status is read first, then the unit forgotten */
                 .collect = a.collect && !a.wait,
                 .pid = getpid(),

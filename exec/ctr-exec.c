@@ -45,6 +45,18 @@ static int do_cleanup(const char *name)
 {
         char id[256], *err = NULL;
         container_id(name, id, sizeof(id));
+        /* Only the container this unit invocation made: a start that failed because another
+         * unit runs a container of that name must not take that one down. */
+        {
+                _cleanup_close_ int fd = -EBADF;
+                _cleanup_(container_state_freep) ContainerState *s = NULL;
+                const char *inv = getenv("INVOCATION_ID");
+                if (inv && state_dir_open(arg_root, id, &fd) >= 0 && state_load(fd, &s) >= 0 &&
+                    s->invocation && !streq(s->invocation, inv)) {
+                        log_info("container '%s' belongs to another unit invocation, leaving it", id);
+                        return 0;
+                }
+        }
         int r = container_delete(arg_root, id, true, &err);
         if (arg_remove_definition) {
                 /* a 'ctrctl run --rm' container: its definition lives as long as it does */
@@ -86,16 +98,14 @@ static int do_run(const char *name, bool print_only)
                 return 0;
         }
         container_id(name, id, sizeof(id));
-        /* A container of an earlier run whose ExecStopPost= never ran (a crash of systemd):
-         * its processes died with the unit's cgroup, its state did not. */
-        (void)container_cleanup_stale(arg_root, id);
-        {
-                _cleanup_close_ int fd = -EBADF;
-                _cleanup_(container_state_freep) ContainerState *s = NULL;
-                if (state_dir_open(arg_root, id, &fd) >= 0 && state_load(fd, &s) >= 0 &&
-                    state_status(fd, s) == STATUS_STOPPED) {
-                        (void)container_delete(arg_root, id, true, NULL);
-                }
+        /* A container of an earlier run whose ExecStopPost= never ran (a crash of systemd)
+         * is cleared; one that runs (another unit, or 'ctrctl run' with this name) is not
+         * touched. */
+        r = container_cleanup_stale(arg_root, id);
+        if (r == -EBUSY) {
+                log_error("container '%s' is already running (another unit or 'ctrctl run --name %s'?)", id,
+                          name);
+                return 1;
         }
 
         char dir[PATH_MAX];
@@ -109,6 +119,7 @@ static int do_run(const char *name, bool print_only)
                 .bundle = d->bundle ?: dir,
                 .config_json = d->bundle ? NULL : d->config,
                 .no_cgroup = true,
+                .invocation = getenv("INVOCATION_ID"),
                 .init = d->init,
                 .console_fd_out = -EBADF,
         };

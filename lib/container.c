@@ -336,29 +336,37 @@ static int exec_stub_fd(void)
 }
 #endif
 
-/* execve the payload, through the sealed stub where there is one. */
-static int exec_payload(const char *exe, char *const argv[], char *const envp[], int report_fd)
+/* execve the payload, through the sealed stub (stub >= 0, made before any seccomp filter: a
+ * profile may forbid memfd_create) where there is one. The stub is run through
+ * /proc/self/fd/N with plain execve, which every profile allows, execveat only if /proc is
+ * missing. report_fd (close-on-exec) is passed on to the stub, which reports a failed
+ * execve of the payload there. */
+static int exec_payload(const char *exe, char *const argv[], char *const envp[], int report_fd, int stub)
 {
-#if HAVE_EXEC_STUB
-        int stub = exec_stub_fd();
         if (stub >= 0) {
                 size_t n = strv_length((char **)argv);
-                char fdbuf[16];
+                char fdbuf[16], self[64];
                 const char **a = calloc(n + 4, sizeof(char *));
                 if (a) {
                         snprintf(fdbuf, sizeof(fdbuf), "%d", report_fd);
+                        snprintf(self, sizeof(self), "/proc/self/fd/%d", stub);
                         a[0] = "ctr-exec-stub";
                         a[1] = fdbuf;
                         a[2] = exe;
                         for (size_t i = 0; i < n; i++)
                                 a[3 + i] = argv[i];
+                        /* the stub sets close-on-exec again before it runs the payload */
+                        if (report_fd >= 0)
+                                (void)fcntl(report_fd, F_SETFD, 0);
+                        execve(self, (char *const *)a, envp);
                         syscall(SYS_execveat, stub, "", a, envp, AT_EMPTY_PATH);
+                        if (report_fd >= 0)
+                                (void)fcntl(report_fd, F_SETFD, FD_CLOEXEC);
                         free(a);
                 }
                 /* memfd exec refused (vm.memfd_noexec): exec directly */
                 close(stub);
         }
-#endif
         execve(exe, argv, envp);
         return negative_errno();
 }
@@ -416,6 +424,10 @@ _noreturn_ void finalize_and_exec(const FinalExec *f)
         if (r < 0)
                 FAIL("applying the AppArmor profile or SELinux label");
         reset_signals();
+        int stub = -EBADF;
+#if HAVE_EXEC_STUB
+        stub = exec_stub_fd();
+#endif
         /* Without no_new_privs the kernel takes a filter only from a process that still has
          * CAP_SYS_ADMIN: load it before the capabilities go (as runc does), after they went
          * otherwise. The filter must then allow the few syscalls left (capset, setresuid,
@@ -443,7 +455,7 @@ _noreturn_ void finalize_and_exec(const FinalExec *f)
         }
         if (f->seccomp && !seccomp_early && (r = load_seccomp(f, &what)) < 0)
                 goto fail;
-        r = exec_payload(f->exe, p->args, p->env ?: (char *[]){NULL}, report_fd);
+        r = exec_payload(f->exe, p->args, p->env ?: (char *[]){NULL}, report_fd, stub);
         what = "executing the payload";
 fail:
         if (report_fd >= 0 && f->also_stderr)
@@ -774,7 +786,9 @@ int container_cleanup_stale(const char *root, const char *id)
         int r = state_dir_open(root, id, &fd);
         if (r < 0)
                 return r == -ENOENT ? 0 : r;
-        (void)state_load(fd, &s);
+        /* only remains: a create whose runtime died, or a container whose init is gone */
+        if (state_load(fd, &s) >= 0 && !state_is_stale(s) && state_status(fd, s) != STATUS_STOPPED)
+                return -EBUSY;
         return cleanup_container(root, id, s);
 }
 
@@ -930,6 +944,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         st.created = created;
         st.owner = geteuid();
         st.creating = true;
+        st.invocation = (char *)o->invocation;
         st.creator = getpid();
         (void)pid_start_time(st.creator, &st.creator_start_time);
         st.annotations = c.config->annotations;
@@ -1243,8 +1258,10 @@ fail:
                                 fprintf(stderr, "warning: %s\n", herr ?: "poststop hook failed");
                 }
         }
-        if (c.cgroup)
+        if (c.cgroup) {
+                (void)cgroup_kill_all(c.cgroup, SIGKILL);
                 (void)cgroup_destroy(c.cgroup);
+        }
         if (state_made)
                 (void)state_dir_remove(o->root, o->id);
         if (o->console_fd_out >= 0 && !o->console_socket && c.config && c.config->process &&

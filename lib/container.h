@@ -26,6 +26,8 @@ typedef struct CreateOptions {
         bool no_cgroup;
         /* A minimal reaper runs as PID 1, forwards signals to the payload and reaps orphans. */
         bool init;
+        /* The systemd unit invocation this container belongs to (ctr-exec), or NULL. */
+        const char *invocation;
 } CreateOptions;
 
 /* create: set up the container up to the point where only execve of the payload is left,
@@ -33,7 +35,8 @@ typedef struct CreateOptions {
  * directory. *err gets a message for the user. */
 int container_create(CreateOptions *o, pid_t *ret_pid, char **err);
 
-/* Clean up what a create killed mid-way left behind (state says "creating"). */
+/* Clean up what a create killed mid-way left behind, or a container whose init is gone;
+ * -EBUSY if it is alive. */
 int container_cleanup_stale(const char *root, const char *id);
 
 /* start: let the created container exec its payload, then run poststart hooks. */

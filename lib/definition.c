@@ -650,7 +650,8 @@ static int build_config(Definition *d, char **err)
                         json_t *ms = json_object_get(c, "mounts"), *mv;
                         json_array_foreach (ms, ni, mv)
                                 if (streq(json_string_value(json_object_get(mv, "destination")), "/sys")) {
-                                        const char *o[] = {"rbind", "ro", "nosuid", "noexec", "nodev", NULL};
+                                        const char *o[] = {"rbind",  "ro",    "rro", "nosuid",
+                                                           "noexec", "nodev", NULL};
                                         json_array_set_new(ms, ni, mount_json("/sys", "bind", "/sys", o));
                                         break;
                                 }
@@ -688,7 +689,7 @@ static int build_config(Definition *d, char **err)
                         return entry_err(err, vols[i], "'%s' is neither ro nor rw", mode);
                 if (access(src, F_OK) < 0)
                         return entry_err(err, vols[i], "source '%s': %s", src, strerror(errno));
-                const char *ro[] = {"rbind", "ro", "nosuid", "nodev", NULL};
+                const char *ro[] = {"rbind", "ro", "rro", "nosuid", "nodev", NULL};
                 const char *rw[] = {"rbind", "nosuid", "nodev", NULL};
                 json_array_append_new(mounts,
                                       mount_json(dst, "bind", src, mode && streq(mode, "ro") ? ro : rw));

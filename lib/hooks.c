@@ -32,7 +32,13 @@ static int run_one(const OciHook *h, const char *state_json, int *ret_status, bo
                 char *const argv0[] = {h->path, NULL};
                 if (dup2(in[0], 0) < 0)
                         _exit(127);
-                signal(SIGPIPE, SIG_DFL);
+                /* a hook starts with default signal handling, whatever the caller had */
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                for (int s = 1; s < _NSIG; s++)
+                        if (s != SIGKILL && s != SIGSTOP)
+                                signal(s, SIG_DFL);
                 execve(h->path, h->args ? h->args : argv0, h->env ? h->env : empty);
                 _exit(127);
         }

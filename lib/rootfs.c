@@ -526,7 +526,12 @@ static int make_device(RootfsContext *ctx, int devdir, const char *path_in_root,
 
         if (!ctx->userns) {
                 mode_t fmt = type == 'b' ? S_IFBLK : type == 'p' ? S_IFIFO : S_IFCHR;
-                if (mknodat(devdir, base, fmt | (mode & 07777), makedev(major, minor)) < 0) {
+                /* umask 0 for the mknod, so that no chmod by name (which a symlink raced into
+                 * place would redirect) is needed afterwards */
+                mode_t old_umask = umask(0);
+                int k = mknodat(devdir, base, fmt | (mode & 07777), makedev(major, minor));
+                umask(old_umask);
+                if (k < 0) {
                         if (errno != EEXIST)
                                 return negative_errno();
                         /* Something is already there: accept only the same device, never follow a link. */
@@ -540,15 +545,15 @@ static int make_device(RootfsContext *ctx, int devdir, const char *path_in_root,
                 }
                 if (set_owner && fchownat(devdir, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
                         return negative_errno();
-                /* mknod is subject to the umask */
-                if (fchmodat(devdir, base, mode & 07777, 0) < 0)
-                        return negative_errno();
                 return 0;
         }
 
         /* In a user namespace mknod is refused: bind the host's node onto an empty file. */
         char host[PATH_MAX];
-        snprintf(host, sizeof(host), "/dev/%s", name);
+        /* the host's node at the same path (/dev/net/tun, not /dev//dev/net/tun) */
+        snprintf(host, sizeof(host), "%s", path_in_root ? path_in_root : name);
+        if (!path_in_root)
+                snprintf(host, sizeof(host), "/dev/%s", name);
         int f = openat2_in(devdir, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY,
                            RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
         if (f < 0 && f != -EEXIST)

@@ -121,14 +121,26 @@ static void run_hooks_warn(const char *root, const char *id, const Loaded *l, Oc
 
 /* exec.done is held open by the container until its payload runs (close-on-exec): EOF means
  * it did; text means it failed before, and says why. */
-static int wait_exec(int dirfd, char **ret_msg)
+/* exec.done, opened by 'start' before it lets the container go: a container that fails at
+ * once writes its reason into the pipe while we hold it open, instead of into a pipe that no
+ * longer exists when we come to read it. */
+static int open_exec_done(int dirfd, int *ret)
 {
         _cleanup_close_ int d = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        _cleanup_close_ int fd =
-                d < 0 ? -EBADF : openat(d, "exec.done", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+        int fd = d < 0 ? -EBADF : openat(d, "exec.done", O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return errno == ENOENT ? 0 : negative_errno();
         (void)unlinkat(d, "exec.done", 0);
+        *ret = fd;
+        return 0;
+}
+
+/* The container holds exec.done until its payload runs (close-on-exec): EOF means it did;
+ * text means it failed before, and says why. */
+static int wait_exec(int fd, char **ret_msg)
+{
+        if (fd < 0)
+                return 0;
         if (fcntl(fd, F_SETFL, 0) < 0)
                 return negative_errno();
         char buf[1024];
@@ -148,6 +160,7 @@ static int wait_exec(int dirfd, char **ret_msg)
 
 int container_start(const char *root, const char *id, char **err)
 {
+        _cleanup_close_ int done = -EBADF;
         _cleanup_oci_config_ OciConfig *config = NULL;
         char dir[PATH_MAX];
         Loaded l;
@@ -161,6 +174,11 @@ int container_start(const char *root, const char *id, char **err)
         }
         snprintf(dir, sizeof(dir), "%s/%s", root, id);
         (void)oci_config_load(dir, &config, NULL);
+        r = open_exec_done(l.dirfd, &done);
+        if (r < 0) {
+                r = set_error(err, r, "starting container '%s': %s", id, strerror(-r));
+                goto out;
+        }
         {
                 _cleanup_close_ int d = openat(l.dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 _cleanup_close_ int fifo =
@@ -182,7 +200,7 @@ int container_start(const char *root, const char *id, char **err)
          * reason it could not: a startContainer hook, the user switch, execve itself. */
         {
                 _cleanup_free_ char *why = NULL;
-                r = wait_exec(l.dirfd, &why);
+                r = wait_exec(done, &why);
                 if (r < 0) {
                         r = set_error(err, r, "starting container '%s': %s", id, why ?: strerror(-r));
                         goto out;
@@ -246,12 +264,14 @@ int container_delete(const char *root, const char *id, bool force, char **err)
                 goto out;
         }
         (void)open_cgroup(&l, &cg);
+        /* Even with its init gone, a container without a pid namespace of its own may have left
+         * processes in its cgroup: they go too, or the cgroup could not be removed. */
+        if (cg) {
+                if (l.status == STATUS_PAUSED)
+                        (void)cgroup_freeze(cg, false);
+                (void)cgroup_kill_all(cg, SIGKILL);
+        }
         if (l.status != STATUS_STOPPED) {
-                if (cg) {
-                        if (l.status == STATUS_PAUSED)
-                                (void)cgroup_freeze(cg, false);
-                        (void)cgroup_kill_all(cg, SIGKILL);
-                }
                 if (state_pid_alive(l.state)) {
                         (void)kill(l.state->pid, SIGKILL);
                         (void)wait_gone(l.state->pid, l.state->start_time, 5000);
@@ -475,6 +495,46 @@ static int open_container_namespaces(pid_t pid, int *fds, int *types, size_t *n)
         return 0;
 }
 
+/* A container that lives in its systemd unit's cgroup has none of its own in the state: an
+ * exec'd process joins the groups of the container's init, hierarchy by hierarchy. */
+static int join_cgroups_of(pid_t pid)
+{
+        char p[64];
+        _cleanup_free_ char *text = NULL;
+        CgroupLayout layout;
+        int r;
+        snprintf(p, sizeof(p), "/proc/%d/cgroup", (int)pid);
+        if ((r = read_full_file(p, 64 * 1024, &text, NULL)) < 0)
+                return r;
+        if ((r = cgroup_detect_layout(&layout)) < 0)
+                return r;
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+                char *ctl = strchr(line, ':'), *path = ctl ? strchr(ctl + 1, ':') : NULL;
+                if (!path)
+                        continue;
+                *path++ = 0;
+                ctl++;
+                if (strstr(path, "/..") || path[0] != '/')
+                        continue;
+                char dir[PATH_MAX], self[32];
+                if (!*ctl)
+                        snprintf(dir, sizeof(dir), "/sys/fs/cgroup%s%s",
+                                 layout == CGROUP_LAYOUT_UNIFIED ? "" : "/unified", path);
+                else
+                        snprintf(dir, sizeof(dir), "/sys/fs/cgroup/%s%s", startswith(ctl, "name=") ?: ctl,
+                                 path);
+                if (layout == CGROUP_LAYOUT_UNIFIED && *ctl)
+                        continue;
+                snprintf(self, sizeof(self), "%d", (int)getpid());
+                _cleanup_close_ int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (d < 0)
+                        continue; /* a hierarchy not mounted here */
+                if ((r = write_string_at(d, "cgroup.procs", self)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
 int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, char **err)
 {
         Loaded l;
@@ -514,6 +574,11 @@ int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, c
                 if (r < 0)
                         goto out;
         }
+        if (process->terminal && o->detach && !o->console_socket) {
+                /* no one would hold the pty: runc refuses this too */
+                r = set_error(err, -EINVAL, "exec --tty --detach needs --console-socket");
+                goto out;
+        }
         if (process->terminal) {
                 if (o->console_socket) {
                         r = console_socket_connect(o->console_socket, &console);
@@ -550,6 +615,7 @@ int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, c
                 r = set_error(err, negative_errno(), "joining pid namespace: %m");
                 goto out;
         }
+        pid_t init_pid = l.state->pid;
         pid = fork();
         if (pid < 0) {
                 r = set_error(err, negative_errno(), "fork: %m");
@@ -560,7 +626,7 @@ int container_exec(const ExecOptions *o, OciProcess *process, int *ret_status, c
                 int k;
                 (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
                 report[0] = safe_close(report[0]);
-                if (cg && (k = cgroup_enter(cg, getpid())) < 0) {
+                if ((k = cg ? cgroup_enter(cg, getpid()) : join_cgroups_of(init_pid)) < 0) {
                         snprintf(msg, sizeof(msg), "joining the container's cgroup: %s", strerror(-k));
                         goto child_fail;
                 }

@@ -30,6 +30,7 @@ typedef struct ContainerState {
         json_t *annotations;
         json_t *cgroup; /* cgroup_to_json() */
         bool creating; /* create has not finished */
+        char *invocation; /* systemd's INVOCATION_ID of the unit that made it, if any */
         pid_t creator; /* the runtime process doing the create, and its start time */
         uint64_t creator_start_time;
 } ContainerState;

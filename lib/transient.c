@@ -77,7 +77,10 @@ static int build_call(sd_bus *bus, const TransientUnit *u, sd_bus_message **ret,
         if (u->slice && (r = sd_bus_message_append(m, "(sv)", "Slice", "s", u->slice)) < 0)
                 return r;
         if (scope) {
-                if ((r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t)u->pid)) < 0)
+                /* ctrctl is in the scope with the container and reports an OOM kill itself: systemd
+                 * must not stop the scope (and ctrctl with it) over one */
+                if ((r = sd_bus_message_append(m, "(sv)", "PIDs", "au", 1, (uint32_t)u->pid)) < 0 ||
+                    (r = sd_bus_message_append(m, "(sv)", "OOMPolicy", "s", "continue")) < 0)
                         return r;
         } else {
                 /* what ctr@.service sets, for the same reasons (see units/ctr@.service.in) */

@@ -24,6 +24,12 @@ check_eq "its cgroups are gone" yes "$gone_cg"
 out=$("$CTRCTL" run --name "$name" -p MemoryMax=32M "$BASE_ROOTFS" sh -c 'exec dd if=/dev/zero of=/dev/null bs=100M count=1' 2>&1)
 check_eq "over MemoryMax=32M the payload is killed (128+SIGKILL)" 137 $?
 check_contains "and ctrctl says the OOM killer did it (v1 memory.oom_control)" "killed by the OOM killer" "$out"
+mkdir -p /run/ctr
+echo '# another container' >"/run/ctr/$name.ctr"
+out=$("$CTRCTL" run --name "$name" "$BASE_ROOTFS" true 2>&1)
+check_contains "a name in use is refused" "exists already" "$out"
+check_eq "and the other container's definition is untouched" "# another container" "$(cat "/run/ctr/$name.ctr")"
+rm -f "/run/ctr/$name.ctr"
 out=$("$CTRCTL" run --name "$name" -p Bogus=1 "$BASE_ROOTFS" true 2>&1)
 check "an unknown property is refused" [ $? != 0 ]
 check_contains "naming it" "Bogus" "$out"

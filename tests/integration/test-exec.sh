@@ -49,6 +49,8 @@ check_eq "exec -t with a console socket exits 0" 0 $?
 wait $rp
 check_match "the process got a pty on its stdio" "/dev/pts/[0-9]+" "$(cat "$T/cs.out")"
 check_match "and its output reached the console socket's peer" "tty-ok" "$(cat "$T/cs.out")"
+out=$(oci exec -t -d ex true 2>&1)
+check_contains "exec -t -d without a console socket is refused" "console-socket" "$out"
 check "delete --force" oci delete --force ex
 
 # terminal:true create through a console socket (containerd's 'ctr run -t')

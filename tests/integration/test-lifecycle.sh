@@ -82,6 +82,29 @@ check "a missing executable fails create" [ $? != 0 ]
 check_match "naming it" "/no/such/binary" "$out"
 check_eq "failed creates leave nothing" "" "$(leftovers)"
 
+# a payload the kernel refuses to execute: start fails and says why (the exec stub reports
+# the execve error through exec.done)
+b=$(make_bundle badelf "c['process']['args'] = ['/bin/badelf']")
+own_rootfs "$b"
+printf '\177ELFgarbage' >"$b/rootfs/bin/badelf"
+chmod 755 "$b/rootfs/bin/badelf"
+oci create --bundle "$b" badelf
+out=$(oci start badelf 2>&1)
+check "start of a payload the kernel cannot execute fails" [ $? != 0 ]
+check_contains "with the reason" "Exec format error" "$out"
+oci delete --force badelf
+
+# no pid namespace: the init exits, a daemonized child stays in the cgroup; delete still
+# removes everything
+b=$(make_bundle nopidns "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'pid']" \
+        "c['process']['args'] = ['sh', '-c', 'setsid sleep 1000 </dev/null >/dev/null 2>&1 & exit 0']")
+oci run --bundle "$b" --keep nopidns
+start=$(date +%s)
+oci delete nopidns
+check "delete of a stopped container whose cgroup still holds a process succeeds" [ $? = 0 ]
+check "promptly ($(($(date +%s) - start)) s)" [ $(($(date +%s) - start)) -le 3 ]
+check_eq "and leaves nothing" "" "$(leftovers)"
+
 # --log json, the way containerd's shim reads errors
 oci --log "$T/log.json" --log-format json delete nosuch 2>/dev/null
 check_match "errors land in the json log" '"level":"error","msg":"container .nosuch. does not exist"' "$(tail -n1 "$T/log.json")"

@@ -79,6 +79,11 @@ check_contains "it runs under the reaper (Init= default)" "init=ctr-init" "$out"
 check_match "the payload is not PID 1" "pid=[2-9]" "$out"
 check "its mount table is its own (far fewer mounts than the host's)" \
         [ "$(echo "$out" | sed -n 's/.*mounts=\([0-9]*\).*/\1/p')" -lt "$(sd cat /proc/1/mountinfo | wc -l)" ]
+out=$(sd ctrctl run -d --name web "$T/rootfs" sleep 1 2>&1)
+check_contains "ctrctl run refuses the name of a definition" "a definition named 'web' exists already" "$out"
+out=$(sd "$CTR_EXEC_PATH" web 2>&1)
+check_contains "a second ctr-exec for a running container refuses" "already running" "$out"
+check_eq "and leaves the running one alone" active "$(sd systemctl is-active ctr@web.service)"
 check_eq "it has its own hostname" "web" "$(sd nsenter -t "$main" -u hostname)"
 check "its mount namespace differs from systemd's" [ "$(sd readlink /proc/"$main"/ns/mnt)" != "$(sd readlink /proc/1/ns/mnt)" ]
 

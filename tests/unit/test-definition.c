@@ -133,6 +133,12 @@ int main(void)
                                 tmp = true;
                 }
                 CHECK(vol, "Volume=SRC:DST:ro is a read-only bind mount");
+                bool rro = false;
+                json_array_foreach (mounts, i, v)
+                        if (streq(jstr(v, "destination", NULL), "/data") &&
+                            has_string(json_object_get(v, "options"), "rro"))
+                                rro = true;
+                CHECK(rro, "... read-only recursively (rro), mounts below it included");
                 CHECK(tmp, "Tmpfs= is a tmpfs mount");
                 CHECK(!json_object_get(json_object_get(c, "linux"), "resources"),
                       "no linux.resources: limits come from [Service] through systemd");

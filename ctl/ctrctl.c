@@ -389,6 +389,18 @@ static int verb_run(int argc, char **argv)
         }
 
         _cleanup_free_ char *defpath = NULL;
+        /* From here to the end, a SIGINT/SIGTERM/SIGHUP must not end ctrctl between the steps
+         * (it would leave the definition and the container behind): held pending, they reach
+         * the container once it runs (container_wait_forwarding() takes them over). */
+        if (!a.detach) {
+                sigset_t held;
+                sigemptyset(&held);
+                sigaddset(&held, SIGINT);
+                sigaddset(&held, SIGTERM);
+                sigaddset(&held, SIGHUP);
+                sigaddset(&held, SIGQUIT);
+                sigprocmask(SIG_BLOCK, &held, NULL);
+        }
         r = write_definition(&a, &defpath);
         if (r < 0)
                 return 1;

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs INSIDE the VM (tests/vm/test-cgroup-v2.sh hands it to vm_run), as root in vmtest.service
 # under systemd 252 as PID 1 on a pure cgroup v2 hierarchy. Prints TAP lines (no plan: the host
-# side adds its own checks and the plan). BUILD_DIR and SRCDIR are the host's, seen read-only.
+# side adds its own checks and the plan). BUILD_DIR and SRCDIR are copies in /vmshare.
 set -u
 . "$SRCDIR/tests/tap.sh"
 BUILD=$BUILD_DIR

@@ -30,8 +30,16 @@ vm_skip_unless_possible
 vm_prepare || { not_ok "making the VM's work dir"; done_testing; }
 "$SRCDIR/tools/mkrootfs-busybox" "$VM_SHARE/rootfs" >/dev/null ||
         { not_ok "tools/mkrootfs-busybox made a rootfs"; done_testing; }
-VM_ENV="BUILD_DIR=$BUILD SRCDIR=$SRCDIR"
-VM_RO_DIRS="$BUILD $SRCDIR"
+# What the guest needs from the build and the sources, copied into its /vmshare: a checkout
+# or build dir under /tmp would be hidden there by the guest's own tmpfs on /tmp.
+for f in exec/ctr-exec exec/ctr-oci ctl/ctrctl generator/ctr-generator units/ctr@.service; do
+        install -D -m 0755 "$BUILD/$f" "$VM_SHARE/build/$f" ||
+                { not_ok "copying $f into the VM's share"; done_testing; }
+done
+install -D -m 0644 "$SRCDIR/tests/tap.sh" "$VM_SHARE/src/tests/tap.sh" &&
+        install -D -m 0644 "$SRCDIR/units/ctr.slice" "$VM_SHARE/src/units/ctr.slice" ||
+        { not_ok "copying sources into the VM's share"; done_testing; }
+VM_ENV="BUILD_DIR=/vmshare/build SRCDIR=/vmshare/src"
 out=$VM_WORK/guest.tap
 vm_run "$HERE/guest-cgroup-v2.sh" >"$out"
 rc=$?

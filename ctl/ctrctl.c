@@ -3,6 +3,7 @@
  * commands: the container gets a transient unit of its own (a scope in the foreground, a
  * service with -d), resource limits are systemd's properties (-p), and without systemd the
  * same limits go to cgroupfs. */
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <getopt.h>
@@ -30,6 +31,12 @@
 
 #define RUNTIME_DEFINITIONS "/run/ctr"
 
+static inline void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
+
 static const char *arg_root = CTR_STATE_DIR_DEFAULT;
 
 static void help(void)
@@ -37,7 +44,10 @@ static void help(void)
         printf("Usage: ctrctl run [OPTIONS] ROOTFS|BUNDLE [COMMAND [ARG...]]\n"
                "       ctrctl update [--runtime] -p NAME=VALUE... NAME\n"
                "       ctrctl stats [--json] [--no-stream] [NAME...]\n"
-               "       ctrctl top NAME\n\n"
+               "       ctrctl top NAME\n"
+               "       ctrctl attach NAME PID...\n"
+               "       ctrctl get NAME ATTRIBUTE\n"
+               "       ctrctl stop NAME...\n\n"
                "Run a container in a transient systemd unit, as systemd-run runs a command.\n\n"
                "  -d, --detach            run as a transient service (ctr-NAME.service) and return\n"
                "      --scope             run in the foreground in a transient scope (the default)\n"
@@ -58,6 +68,7 @@ static void help(void)
                "      --wait              with -d: wait for the container to end, return its status\n"
                "      --collect           unload the unit even if it failed\n"
                "      --rm                remove everything of the container when it ends\n"
+               "      --host              run COMMAND on the host (no container) under the limits\n"
                "  -h, --help              this text\n\n"
                "update changes a running container's unit properties live (SetUnitProperties; kept\n"
                "across restarts of the unit unless --runtime).\n\n"
@@ -267,6 +278,75 @@ static int run_foreground(const RunArgs *a, Definition *d, json_t *resources)
         return status;
 }
 
+/* run --host: a host command under limits, no container (what cgexec did): in a transient
+ * scope with systemd, else in a cgroup of its own below ours. */
+static int run_host(const char *name, const char *slice, char **props, char **cmd)
+{
+        int r;
+        if (systemd_running()) {
+                _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+                char unit[300], desc[300], *err = NULL;
+                if ((r = transient_bus_open(&bus)) < 0)
+                        return log_error_errno(r, "connecting to systemd: %m"), 1;
+                snprintf(unit, sizeof(unit), "ctr-%s.scope", name);
+                snprintf(desc, sizeof(desc), "ctrctl run --host %s", cmd[0]);
+                TransientUnit u = {.name = unit,
+                                   .description = desc,
+                                   .slice = slice,
+                                   .properties = props,
+                                   .pid = getpid()};
+                r = transient_start(bus, &u, 30 * 1000000ULL, &err);
+                if (r < 0) {
+                        log_error_errno(r, "%s", err ?: strerror(-r));
+                        free(err);
+                        return 1;
+                }
+                execvp(cmd[0], cmd);
+                log_error_errno(-errno, "executing '%s': %m", cmd[0]);
+                return 127;
+        }
+        _cleanup_json_ json_t *res = json_object();
+        CgroupResources *cr = NULL;
+        Cgroup *cg = NULL;
+        char *err = NULL;
+        STRV_FOREACH (p, props)
+                if ((r = property_to_resources(*p, res, &err)) < 0)
+                        goto fail;
+        if ((r = property_resources_finish(res, &err)) < 0 ||
+            (r = cgroup_resources_parse(res, "resources", &cr, &err)) < 0)
+                goto fail;
+        char path[300];
+        snprintf(path, sizeof(path), "ctrctl/%s", name);
+        if ((r = cgroup_new(path, name, &cg)) < 0 || (r = cgroup_create(cg)) < 0 ||
+            (r = cgroup_apply(cg, cr)) < 0) {
+                set_error(&err, r, "%s: %s", cgroup_last_error_path(), strerror(-r));
+                goto fail;
+        }
+        log_info("systemd is not running (no /run/systemd/system): limits are written to cgroupfs");
+        pid_t pid = fork();
+        if (pid == 0) {
+                if (cgroup_enter(cg, getpid()) < 0)
+                        _exit(125);
+                execvp(cmd[0], cmd);
+                fprintf(stderr, "ctrctl: executing '%s': %m\n", cmd[0]);
+                _exit(127);
+        }
+        int status = pid > 0 ? container_wait_forwarding(pid, -EBADF) : 125;
+        (void)cgroup_destroy(cg);
+        cgroup_free(cg);
+        cgroup_resources_free(cr);
+        return status;
+fail:
+        log_error_errno(r, "%s", err ?: strerror(-r));
+        free(err);
+        if (cg) {
+                (void)cgroup_destroy(cg);
+                cgroup_free(cg);
+        }
+        cgroup_resources_free(cr);
+        return 1;
+}
+
 static int verb_run(int argc, char **argv)
 {
         static const struct option o[] = {
@@ -287,11 +367,13 @@ static int verb_run(int argc, char **argv)
                 {"wait", no_argument, NULL, 'W'},
                 {"collect", no_argument, NULL, 'C'},
                 {"rm", no_argument, NULL, 'R'},
+                {"host", no_argument, NULL, 'O'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
         _cleanup_strv_free_ char **props = NULL, **env = NULL, **vols = NULL;
         RunArgs a = {.slice = "ctr.slice"};
+        bool host = false;
         char name[64], buf[128];
         int c, r;
 
@@ -361,12 +443,28 @@ static int verb_run(int argc, char **argv)
                 case 'R':
                         a.rm = a.collect = true;
                         break;
+                case 'O':
+                        host = true;
+                        break;
                 case 'h':
                         help();
                         return 0;
                 default:
                         return 1;
                 }
+        }
+        if (host) {
+                if (optind >= argc) {
+                        log_error("run --host: a command is required");
+                        return 1;
+                }
+                if (!a.name) {
+                        uint32_t rnd = 0;
+                        (void)getrandom(&rnd, sizeof(rnd), 0);
+                        snprintf(name, sizeof(name), "run-%08x", rnd);
+                        a.name = name;
+                }
+                return run_host(a.name, a.slice, props, argv + optind);
         }
         if (optind >= argc) {
                 log_error("run: a root filesystem or bundle directory is required (see --help)");
@@ -737,6 +835,128 @@ static int verb_top(int argc, char **argv)
         return 0;
 }
 
+static int verb_attach(int argc, char **argv)
+{
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *unit = NULL;
+        _cleanup_free_ pid_t *pids = NULL;
+        char *err = NULL;
+        if (argc < 3) {
+                log_error("attach: expected NAME PID...");
+                return 1;
+        }
+        pids = calloc((size_t)argc, sizeof(pid_t));
+        if (!pids)
+                return 1;
+        for (int i = 2; i < argc; i++) {
+                uint32_t v;
+                if (safe_atou32(argv[i], &v) < 0 || v == 0 || v > INT32_MAX) {
+                        log_error("attach: '%s' is not a PID", argv[i]);
+                        return 1;
+                }
+                pids[i - 2] = (pid_t)v;
+        }
+        if (connect_container("attach", argv[1], &bus, &unit) < 0)
+                return 1;
+        int r = unit_attach_processes(bus, unit, pids, (size_t)argc - 2, &err);
+        if (r >= 0)
+                return 0;
+        /* systemd only migrates into delegated units: otherwise write the PIDs into the unit's
+         * group in every hierarchy, as cgclassify did (systemd counts them as the unit's) */
+        _cleanup_free_ char *cgpath = NULL;
+        if (unit_control_group(bus, unit, &cgpath) < 0 || !cgpath) {
+                log_error_errno(r, "%s", err ?: strerror(-r));
+                free(err);
+                return 1;
+        }
+        free(err);
+        _cleanup_(closedirp) DIR *d = opendir("/sys/fs/cgroup");
+        struct dirent *de;
+        bool any = false;
+        for (int k = 0; k < 2 && d; k++) {
+                /* k = 0: the hierarchies below /sys/fs/cgroup (v1, hybrid); k = 1: v2 itself */
+                while (k == 0 && (de = readdir(d))) {
+                        char p[PATH_MAX];
+                        if (de->d_name[0] == '.')
+                                continue;
+                        snprintf(p, sizeof(p), "/sys/fs/cgroup/%s%s", de->d_name, cgpath);
+                        for (int i = 2; i < argc && access(p, F_OK) == 0; i++) {
+                                if ((r = write_string_at(
+                                             AT_FDCWD,
+                                             strcat(strcpy((char[PATH_MAX + 16]){0}, p), "/cgroup.procs"),
+                                             argv[i])) < 0)
+                                        return log_error_errno(r, "moving %s into %s: %m", argv[i], p), 1;
+                                any = true;
+                        }
+                }
+                if (k == 1 && !any) {
+                        char p[PATH_MAX];
+                        snprintf(p, sizeof(p), "/sys/fs/cgroup%s/cgroup.procs", cgpath);
+                        for (int i = 2; i < argc; i++)
+                                if ((r = write_string_at(AT_FDCWD, p, argv[i])) < 0)
+                                        return log_error_errno(r, "moving %s into %s: %m", argv[i], p), 1;
+                        any = true;
+                }
+        }
+        return any ? 0 : 1;
+}
+
+/* cgget: one cgroup attribute of a container's unit, e.g. memory.limit_in_bytes or pids.max,
+ * read in the hierarchy that has it (v1) or in the unified one (v2). */
+static int verb_get(int argc, char **argv)
+{
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_free_ char *unit = NULL, *cgpath = NULL;
+        if (argc != 3 || strchr(argv[2], '/') || argv[2][0] == '.') {
+                log_error("get: expected NAME ATTRIBUTE (a cgroup file name such as memory.max)");
+                return 1;
+        }
+        if (connect_container("get", argv[1], &bus, &unit) < 0)
+                return 1;
+        int r = unit_control_group(bus, unit, &cgpath);
+        if (r < 0 || !cgpath)
+                return log_error_errno(r, "reading the cgroup of %s: %m", unit), 1;
+        char ctl[64];
+        snprintf(ctl, sizeof(ctl), "%.*s", (int)strcspn(argv[2], "."), argv[2]);
+        const char *dirs[] = {ctl, "unified", ""};
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                char p[PATH_MAX];
+                _cleanup_free_ char *v = NULL;
+                snprintf(p, sizeof(p), "/sys/fs/cgroup%s%s%s/%s", *dirs[i] ? "/" : "", dirs[i], cgpath,
+                         argv[2]);
+                if (read_full_file(p, 1024 * 1024, &v, NULL) >= 0) {
+                        fputs(v, stdout);
+                        return 0;
+                }
+        }
+        log_error("%s: no cgroup attribute '%s'", unit, argv[2]);
+        return 1;
+}
+
+static int verb_stop(int argc, char **argv)
+{
+        int ret = 0;
+        if (argc < 2) {
+                log_error("stop: expected NAME...");
+                return 1;
+        }
+        for (int i = 1; i < argc; i++) {
+                _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+                _cleanup_free_ char *unit = NULL;
+                char *err = NULL;
+                if (connect_container("stop", argv[i], &bus, &unit) < 0) {
+                        ret = 1;
+                        continue;
+                }
+                if (unit_stop(bus, unit, &err) < 0) {
+                        log_error("%s", err ?: "stop failed");
+                        ret = 1;
+                }
+                free(err);
+        }
+        return ret;
+}
+
 int main(int argc, char **argv)
 {
         log_set_program("ctrctl");
@@ -756,6 +976,12 @@ int main(int argc, char **argv)
                 return verb_stats(argc - 1, argv + 1);
         if (streq(argv[1], "top"))
                 return verb_top(argc - 1, argv + 1);
+        if (streq(argv[1], "attach"))
+                return verb_attach(argc - 1, argv + 1);
+        if (streq(argv[1], "get"))
+                return verb_get(argc - 1, argv + 1);
+        if (streq(argv[1], "stop"))
+                return verb_stop(argc - 1, argv + 1);
         log_error("unknown command '%s' (see --help)", argv[1]);
         return 1;
 }

@@ -353,3 +353,35 @@ int container_units(sd_bus *bus, char ***ret)
         *ret = TAKE_PTR(units);
         return 0;
 }
+
+int unit_attach_processes(sd_bus *bus, const char *unit, const pid_t *pids, size_t n, char **err)
+{
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r;
+        if ((r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_MANAGER,
+                                                "AttachProcessesToUnit")) < 0 ||
+            (r = sd_bus_message_append(m, "ss", unit, "")) < 0 ||
+            (r = sd_bus_message_open_container(m, 'a', "u")) < 0)
+                return set_error(err, r, "building the request: %s", strerror(-r));
+        for (size_t i = 0; i < n; i++)
+                if ((r = sd_bus_message_append(m, "u", (uint32_t)pids[i])) < 0)
+                        return set_error(err, r, "building the request: %s", strerror(-r));
+        if ((r = sd_bus_message_close_container(m)) < 0)
+                return set_error(err, r, "building the request: %s", strerror(-r));
+        r = sd_bus_call(bus, m, 30 * 1000000ULL, &error, NULL);
+        if (r < 0)
+                return set_error(err, r, "systemd refused to move the processes into %s: %s", unit,
+                                 error.message ?: strerror(-r));
+        return 0;
+}
+
+int unit_stop(sd_bus *bus, const char *unit, char **err)
+{
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        int r = sd_bus_call_method(bus, SD_DEST, SD_PATH, SD_MANAGER, "StopUnit", &error, NULL, "ss", unit,
+                                   "replace");
+        if (r < 0)
+                return set_error(err, r, "stopping %s: %s", unit, error.message ?: strerror(-r));
+        return 0;
+}

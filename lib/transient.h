@@ -41,5 +41,9 @@ int unit_control_group(sd_bus *bus, const char *unit, char **ret);
 int unit_processes(sd_bus *bus, const char *unit, pid_t **ret_pids, char ***ret_cmdlines);
 /* The active container units: ctr@*.service, ctr-*.service, ctr-*.scope. */
 int container_units(sd_bus *bus, char ***ret);
+/* AttachProcessesToUnit: move running processes into the unit's cgroup. */
+int unit_attach_processes(sd_bus *bus, const char *unit, const pid_t *pids, size_t n, char **err);
+/* StopUnit (the job is not waited for). */
+int unit_stop(sd_bus *bus, const char *unit, char **err);
 /* Is systemd the init system here (/run/systemd/system exists)? */
 bool systemd_running(void);

@@ -24,6 +24,11 @@ check_eq "its cgroups are gone" yes "$gone_cg"
 out=$("$CTRCTL" run --name "$name" -p MemoryMax=32M "$BASE_ROOTFS" sh -c 'exec dd if=/dev/zero of=/dev/null bs=100M count=1' 2>&1)
 check_eq "over MemoryMax=32M the payload is killed (128+SIGKILL)" 137 $?
 check_contains "and ctrctl says the OOM killer did it (v1 memory.oom_control)" "killed by the OOM killer" "$out"
+out=$("$CTRCTL" run --host --name "h$name" -p MemoryMax=48M sh -c 'rel=$(grep memory /proc/self/cgroup | cut -d: -f3); cat /sys/fs/cgroup/memory$rel/memory.limit_in_bytes; exit 6' 2>&1)
+check_eq "run --host: a host command under limits (cgexec), its status back" 6 $?
+check_contains "with the limit in force" 50331648 "$out"
+rel=$(awk -F: '$2=="memory"{print $3}' /proc/self/cgroup)
+check "and its cgroup removed afterwards" [ ! -e "/sys/fs/cgroup/memory$rel/ctrctl/h$name" ]
 mkdir -p /run/ctr
 echo '# another container' >"/run/ctr/$name.ctr"
 out=$("$CTRCTL" run --name "$name" "$BASE_ROOTFS" true 2>&1)

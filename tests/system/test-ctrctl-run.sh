@@ -55,6 +55,19 @@ check_match "ctrctl stats --json reports the container's memory" '^[0-9]+$' "$me
 check_contains "and its limit" '"limit": 268435456' "$out"
 check_contains "ctrctl top lists its processes" "sleep 1000" "$(sd ctrctl top web)"
 check_contains "ctrctl stats without names lists it" "ctr-web.service" "$(sd ctrctl stats --no-stream)"
+# the cgroup-tools chores
+check_eq "ctrctl get reads a cgroup attribute (cgget)" 268435456 "$(sd ctrctl get web memory.limit_in_bytes)"
+sd sh -c 'sleep 300 & echo $! >/run/bg.pid'
+bg=$(sd cat /run/bg.pid)
+sd ctrctl attach web "$bg"
+check_contains "ctrctl attach moves a running process into the container's unit (cgclassify)" \
+        "ctr.slice/ctr-web.service" "$(sd cat /proc/"$bg"/cgroup | grep memory)"
+out=$(sd ctrctl run --host --name hostcmd -p MemoryMax=48M sh -c 'cat /sys/fs/cgroup/memory$(grep memory /proc/self/cgroup | cut -d: -f3)/memory.limit_in_bytes; exit 6' 2>&1)
+check_eq "run --host runs a host command under limits in a scope (cgexec), its status back" 6 $?
+check_contains "with the limit in force" 50331648 "$out"
+sd ctrctl stop web
+for i in $(seq 50); do [ "$(sd systemctl is-active ctr-web.service)" = active ] || break; sleep 0.1; done
+check_eq "ctrctl stop stops the container (cgdelete)" inactive "$(sd systemctl is-active ctr-web.service)"
 sd systemctl stop ctr-web.service
 check_eq "systemctl stop ends it cleanly" inactive "$(sd systemctl is-active ctr-web.service)"
 

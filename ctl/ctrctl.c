@@ -870,35 +870,31 @@ static int verb_attach(int argc, char **argv)
                 return 1;
         }
         free(err);
+        /* v1 and hybrid: the unit's group in each hierarchy below /sys/fs/cgroup that has it;
+         * pure v2: the one group */
+        bool any = false;
         _cleanup_(closedirp) DIR *d = opendir("/sys/fs/cgroup");
         struct dirent *de;
-        bool any = false;
-        for (int k = 0; k < 2 && d; k++) {
-                /* k = 0: the hierarchies below /sys/fs/cgroup (v1, hybrid); k = 1: v2 itself */
-                while (k == 0 && (de = readdir(d))) {
-                        char p[PATH_MAX];
-                        if (de->d_name[0] == '.')
-                                continue;
-                        snprintf(p, sizeof(p), "/sys/fs/cgroup/%s%s", de->d_name, cgpath);
-                        for (int i = 2; i < argc && access(p, F_OK) == 0; i++) {
-                                if ((r = write_string_at(
-                                             AT_FDCWD,
-                                             strcat(strcpy((char[PATH_MAX + 16]){0}, p), "/cgroup.procs"),
-                                             argv[i])) < 0)
-                                        return log_error_errno(r, "moving %s into %s: %m", argv[i], p), 1;
-                                any = true;
-                        }
-                }
-                if (k == 1 && !any) {
-                        char p[PATH_MAX];
-                        snprintf(p, sizeof(p), "/sys/fs/cgroup%s/cgroup.procs", cgpath);
-                        for (int i = 2; i < argc; i++)
-                                if ((r = write_string_at(AT_FDCWD, p, argv[i])) < 0)
-                                        return log_error_errno(r, "moving %s into %s: %m", argv[i], p), 1;
-                        any = true;
-                }
+        while (d && (de = readdir(d))) {
+                char p[PATH_MAX + 300];
+                if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+                        continue;
+                snprintf(p, sizeof(p), "/sys/fs/cgroup/%s%s/cgroup.procs", de->d_name, cgpath);
+                if (access(p, F_OK) < 0)
+                        continue;
+                for (int i = 2; i < argc; i++)
+                        if ((r = write_string_at(AT_FDCWD, p, argv[i])) < 0)
+                                return log_error_errno(r, "moving %s into %s: %m", argv[i], p), 1;
+                any = true;
         }
-        return any ? 0 : 1;
+        if (!any) {
+                char p[PATH_MAX];
+                snprintf(p, sizeof(p), "/sys/fs/cgroup%s/cgroup.procs", cgpath);
+                for (int i = 2; i < argc; i++)
+                        if ((r = write_string_at(AT_FDCWD, p, argv[i])) < 0)
+                                return log_error_errno(r, "moving %s into %s: %m", argv[i], p), 1;
+        }
+        return 0;
 }
 
 /* cgget: one cgroup attribute of a container's unit, e.g. memory.limit_in_bytes or pids.max,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* ctr-oci: the runc-compatible command line (verbs, flags, JSON output and error texts that
  * containerd's runc shim, CRI-O and podman rely on). */
+#include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
@@ -455,6 +456,46 @@ static int verb_pause(int argc, char **argv, bool pause)
         return r < 0 ? fail(err, r) : 0;
 }
 
+/* runc's memory flags take sizes: "100M", "1g", "512k", "1024" (bytes), powers of 1024;
+ * -1 means unlimited. */
+static int parse_memory_flag(const char *s, int64_t *ret)
+{
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (errno || end == s)
+                return -EINVAL;
+        if (v < 0) {
+                if (v != -1 || *end)
+                        return -EINVAL;
+                *ret = -1;
+                return 0;
+        }
+        static const char units[] = "bkmgtp";
+        const char *u = *end ? strchr(units, tolower((unsigned char)*end)) : units;
+        if (!u || (*end && end[1] && !(strchr("bB", end[1]) && !end[2])))
+                return -EINVAL;
+        for (const char *q = units; q < u; q++) {
+                if (v > INT64_MAX / 1024)
+                        return -ERANGE;
+                v *= 1024;
+        }
+        *ret = v;
+        return 0;
+}
+
+static int set_memory(json_t *res, const char *key, const char *value)
+{
+        int64_t v;
+        if (parse_memory_flag(value, &v) < 0)
+                return -EINVAL;
+        json_t *s = json_object_get(res, "memory");
+        if (!s)
+                json_object_set_new(res, "memory", s = json_object());
+        json_object_set_new(s, key, json_integer(v));
+        return 0;
+}
+
 static int set_int(json_t *res, const char *section, const char *key, const char *value, bool sign)
 {
         json_t *s = json_object_get(res, section);
@@ -509,13 +550,13 @@ static int verb_update(int argc, char **argv)
                         continue;
                 }
                 case 'm':
-                        r = set_int(flags, "memory", "limit", optarg, true);
+                        r = set_memory(flags, "limit", optarg);
                         break;
                 case 'R':
-                        r = set_int(flags, "memory", "reservation", optarg, true);
+                        r = set_memory(flags, "reservation", optarg);
                         break;
                 case 's':
-                        r = set_int(flags, "memory", "swap", optarg, true);
+                        r = set_memory(flags, "swap", optarg);
                         break;
                 case 'S':
                         r = set_int(flags, "cpu", "shares", optarg, false);

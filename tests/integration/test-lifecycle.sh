@@ -22,6 +22,13 @@ check_eq "payload is exec'd" "sleep" "$(cat /proc/$pid/comm)"
 check_match "list shows it" 'life +[0-9]+ +running' "$(oci list)"
 check_match "list --format json" '"id": ?"life"' "$(oci list --format json)"
 check_match "ps --format json lists the init pid" "\\[.*$pid.*\\]" "$(oci ps --format json life)"
+oci update --memory 100M --pids-limit 33 life
+mem=$(awk -F: '$2=="memory"{print $3}' /proc/$pid/cgroup)
+pid_cg=$(awk -F: '$2=="pids"{print $3}' /proc/$pid/cgroup)
+check_eq "update --memory 100M (runc's size syntax) sets the memory limit" 104857600 "$(cat /sys/fs/cgroup/memory$mem/memory.limit_in_bytes)"
+check_eq "update --pids-limit sets pids.max" 33 "$(cat /sys/fs/cgroup/pids$pid_cg/pids.max)"
+out=$(oci update --memory 12Q life 2>&1)
+check "a bad size is refused" [ $? != 0 ]
 check "pause" oci pause life
 check_match "state is paused" '"status": "paused"' "$(oci state life)"
 check "resume" oci resume life

@@ -453,16 +453,20 @@ static int verb_run(int argc, char **argv)
                         return 1;
                 }
         }
+        if (!a.name) {
+                uint32_t rnd = 0;
+                (void)getrandom(&rnd, sizeof(rnd), 0);
+                snprintf(name, sizeof(name), "run-%08x", rnd);
+                a.name = name;
+        }
+        if (!definition_name_is_valid(a.name)) {
+                log_error("invalid container name '%s'", a.name);
+                return 1;
+        }
         if (host) {
                 if (optind >= argc) {
                         log_error("run --host: a command is required");
                         return 1;
-                }
-                if (!a.name) {
-                        uint32_t rnd = 0;
-                        (void)getrandom(&rnd, sizeof(rnd), 0);
-                        snprintf(name, sizeof(name), "run-%08x", rnd);
-                        a.name = name;
                 }
                 return run_host(a.name, a.slice, props, argv + optind);
         }
@@ -475,17 +479,6 @@ static int verb_run(int argc, char **argv)
         a.properties = props;
         a.env = env;
         a.volumes = vols;
-        if (!a.name) {
-                uint32_t rnd = 0;
-                (void)getrandom(&rnd, sizeof(rnd), 0);
-                snprintf(name, sizeof(name), "run-%08x", rnd);
-                a.name = name;
-        }
-        if (!definition_name_is_valid(a.name)) {
-                log_error("invalid container name '%s'", a.name);
-                return 1;
-        }
-
         _cleanup_free_ char *defpath = NULL;
         /* From here to the end, a SIGINT/SIGTERM/SIGHUP must not end ctrctl between the steps
          * (it would leave the definition and the container behind): held pending, they reach

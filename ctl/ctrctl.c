@@ -378,6 +378,7 @@ static int verb_run(int argc, char **argv)
         int c, r;
 
         while ((c = getopt_long(argc, argv, "+dn:u:p:e:v:h", o, NULL)) >= 0) {
+                r = 0;
                 switch (c) {
                 case 'd':
                         a.detach = true;
@@ -392,14 +393,14 @@ static int verb_run(int argc, char **argv)
                         a.unit = optarg;
                         break;
                 case 'p':
-                        r = strv_push(&props, strdup(optarg));
+                        r = strv_extend(&props, optarg);
                         break;
                 case 's':
                         a.slice = optarg;
                         break;
                 case 'm':
                         snprintf(buf, sizeof(buf), "MemoryMax=%s", optarg);
-                        r = strv_push(&props, strdup(buf));
+                        r = strv_extend(&props, buf);
                         break;
                 case 'c': {
                         double cpus = strtod(optarg, NULL);
@@ -408,22 +409,22 @@ static int verb_run(int argc, char **argv)
                                 return 1;
                         }
                         snprintf(buf, sizeof(buf), "CPUQuota=%.0f%%", cpus * 100);
-                        r = strv_push(&props, strdup(buf));
+                        r = strv_extend(&props, buf);
                         break;
                 }
                 case 'P':
                         snprintf(buf, sizeof(buf), "TasksMax=%s", optarg);
-                        r = strv_push(&props, strdup(buf));
+                        r = strv_extend(&props, buf);
                         break;
                 case 'e':
                         if (!strchr(optarg, '=')) {
                                 log_error("--env '%s': expected KEY=VALUE", optarg);
                                 return 1;
                         }
-                        r = strv_push(&env, strdup(optarg));
+                        r = strv_extend(&env, optarg);
                         break;
                 case 'v':
-                        r = strv_push(&vols, strdup(optarg));
+                        r = strv_extend(&vols, optarg);
                         break;
                 case 'H':
                         a.hostname = optarg;
@@ -452,6 +453,8 @@ static int verb_run(int argc, char **argv)
                 default:
                         return 1;
                 }
+                if (r < 0)
+                        return log_error_errno(r, "%m"), 1;
         }
         if (!a.name) {
                 uint32_t rnd = 0;
@@ -622,7 +625,7 @@ static int verb_update(int argc, char **argv)
         while ((c = getopt_long(argc, argv, "+p:h", o, NULL)) >= 0)
                 switch (c) {
                 case 'p':
-                        if (strv_push(&props, strdup(optarg)) < 0)
+                        if (strv_extend(&props, optarg) < 0)
                                 return 1;
                         break;
                 case 'r':

@@ -677,7 +677,7 @@ static int verb_exec(int argc, char **argv)
                         cwd = optarg;
                         break;
                 case 'e':
-                        if (!strchr(optarg, '=') || strv_push(&env, strdup(optarg)) < 0) {
+                        if (!strchr(optarg, '=') || strv_extend(&env, optarg) < 0) {
                                 log_error("--env '%s': expected KEY=VALUE", optarg);
                                 return 1;
                         }
@@ -686,10 +686,12 @@ static int verb_exec(int argc, char **argv)
                         user = optarg;
                         break;
                 case 'g':
-                        (void)strv_push(&gids, strdup(optarg));
+                        if (strv_extend(&gids, optarg) < 0)
+                                return 1;
                         break;
                 case 'C':
-                        (void)strv_push(&caps, strdup(optarg));
+                        if (strv_extend(&caps, optarg) < 0)
+                                return 1;
                         break;
                 case 'n':
                         nnp = true;

@@ -123,8 +123,7 @@ static int write_install(int outfd, const Definition *d)
                                 continue;
                         }
                         STRV_FOREACH (s, w) {
-                                char *c = strdup(*s);
-                                if (!c || strv_push(&targets, c) < 0)
+                                if (strv_extend(&targets, *s) < 0)
                                         return -ENOMEM;
                         }
                 }
@@ -234,8 +233,7 @@ int main(int argc, char **argv)
 
         if (arg_dry_run && argc > 2) {
                 for (int i = 2; i < argc; i++) {
-                        char *n = strdup(argv[i]);
-                        if (!n || strv_push(&names, n) < 0)
+                        if (strv_extend(&names, argv[i]) < 0)
                                 return 1;
                 }
         } else if (definition_list(&names) < 0) {

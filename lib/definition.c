@@ -122,11 +122,8 @@ static int collect_words(const Definition *d, const char *key, char ***ret, cons
                 if (r < 0)
                         return r;
                 STRV_FOREACH (s, w) {
-                        char *c = strdup(*s);
-                        if (!c || strv_push(&all, c) < 0) {
-                                free(c);
+                        if (strv_extend(&all, *s) < 0)
                                 return -ENOMEM;
-                        }
                 }
         }
         *ret = TAKE_PTR(all);

@@ -161,8 +161,6 @@ static int wait_exec(int fd, char **ret_msg)
 int container_start(const char *root, const char *id, char **err)
 {
         _cleanup_close_ int done = -EBADF;
-        _cleanup_oci_config_ OciConfig *config = NULL;
-        char dir[PATH_MAX];
         Loaded l;
         int r = load(root, id, &l, err);
         if (r < 0)
@@ -172,8 +170,6 @@ int container_start(const char *root, const char *id, char **err)
                               container_status_to_string(l.status));
                 goto out;
         }
-        snprintf(dir, sizeof(dir), "%s/%s", root, id);
-        (void)oci_config_load(dir, &config, NULL);
         r = open_exec_done(l.dirfd, &done);
         if (r < 0) {
                 r = set_error(err, r, "starting container '%s': %s", id, strerror(-r));

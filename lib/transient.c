@@ -311,11 +311,8 @@ int unit_processes(sd_bus *bus, const char *unit, pid_t **ret_pids, char ***ret_
                         return -ENOMEM;
                 pids = np;
                 pids[n++] = (pid_t)pid;
-                char *c = strdup(cmd);
-                if (!c || strv_push(&cmds, c) < 0) {
-                        free(c);
+                if (strv_extend(&cmds, cmd) < 0)
                         return -ENOMEM;
-                }
         }
         if (r < 0)
                 return r;
@@ -342,11 +339,8 @@ int container_units(sd_bus *bus, char ***ret)
         const char *name;
         while ((r = sd_bus_message_read(reply, "(ssssssouso)", &name, NULL, NULL, NULL, NULL, NULL, NULL,
                                         NULL, NULL, NULL)) > 0) {
-                char *c = strdup(name);
-                if (!c || strv_push(&units, c) < 0) {
-                        free(c);
+                if (strv_extend(&units, name) < 0)
                         return -ENOMEM;
-                }
         }
         if (r < 0)
                 return r;

@@ -317,6 +317,24 @@ char **strv_free(char **l)
         return NULL;
 }
 
+/* Append s, taking it over: on failure s is freed (a NULL s, from a failed strdup, is
+ * -ENOMEM). */
+int strv_consume(char ***l, char *s)
+{
+        if (!s)
+                return -ENOMEM;
+        int r = strv_push(l, s);
+        if (r < 0)
+                free(s);
+        return r;
+}
+
+/* Append a copy of s. */
+int strv_extend(char ***l, const char *s)
+{
+        return strv_consume(l, strdup(s));
+}
+
 size_t strv_length(char *const *l)
 {
         size_t n = 0;

@@ -40,6 +40,8 @@ bool id_valid(const char *id);
 char **strv_free(char **l);
 size_t strv_length(char *const *l);
 int strv_push(char ***l, char *s);
+int strv_consume(char ***l, char *s);
+int strv_extend(char ***l, const char *s);
 static inline void strv_freep(char ***l)
 {
         strv_free(*l);

@@ -20,6 +20,9 @@
 #include "cgroup.h"
 #include "container.h"
 #include "definition.h"
+#include "image-run.h"
+#include "image-verbs.h"
+#include "store.h"
 #include "json-util.h"
 #include "log.h"
 #include "runtime.h"
@@ -41,13 +44,15 @@ static const char *arg_root = CTR_STATE_DIR_DEFAULT;
 
 static void help(void)
 {
-        printf("Usage: ctrctl run [OPTIONS] ROOTFS|BUNDLE [COMMAND [ARG...]]\n"
+        printf("Usage: ctrctl run [OPTIONS] ROOTFS|BUNDLE|IMAGE [COMMAND [ARG...]]\n"
                "       ctrctl update [--runtime] -p NAME=VALUE... NAME\n"
                "       ctrctl stats [--json] [--no-stream] [NAME...]\n"
                "       ctrctl top NAME\n"
                "       ctrctl attach NAME PID...\n"
                "       ctrctl get NAME ATTRIBUTE\n"
-               "       ctrctl stop NAME...\n\n"
+               "       ctrctl stop NAME...\n"
+               "       ctrctl image import|export|ls|inspect|layers|tag|rm|prune ...  (ctrctl image "
+               "--help)\n\n"
                "Run a container in a transient systemd unit, as systemd-run runs a command.\n\n"
                "  -d, --detach            run as a transient service (ctr-NAME.service) and return\n"
                "      --scope             run in the foreground in a transient scope (the default)\n"
@@ -106,9 +111,26 @@ static int write_definition(const RunArgs *a, char **ret_path)
         char path[PATH_MAX], tmp[PATH_MAX];
         struct stat st;
         _cleanup_free_ char *target = realpath(a->target, NULL);
+        _cleanup_free_ char *image = NULL;
         if (!target || stat(target, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                log_error("'%s' is not a directory (a root filesystem or an OCI bundle)", a->target);
-                return -ENOTDIR;
+                /* not a directory: an image of the store */
+                char *err = NULL;
+                _cleanup_store_ Store *s = NULL;
+                _cleanup_image_ Image *img = NULL;
+                int r = store_open(NULL, false, &s, &err);
+                if (r >= 0)
+                        r = store_find_image(s, a->target, &img, &err);
+                if (r < 0) {
+                        log_error("'%s' is neither a directory (a root filesystem or an OCI bundle) nor an "
+                                  "image: %s",
+                                  a->target, err ?: strerror(-r));
+                        free(err);
+                        return -ENOENT;
+                }
+                /* pinned by digest: what was found is what runs, whatever is tagged meanwhile */
+                image = strdup(img->manifest_digest);
+                if (!image)
+                        return -ENOMEM;
         }
         {
                 /* ctr-exec looks NAME up along the whole search path: a definition of that name
@@ -131,17 +153,21 @@ static int write_definition(const RunArgs *a, char **ret_path)
         fprintf(f, "# written by 'ctrctl run'; removed with the container\n[Container]\n");
         char cfg[PATH_MAX];
         snprintf(cfg, sizeof(cfg), "%s/config.json", target);
-        bool bundle = access(cfg, F_OK) == 0;
+        bool bundle = !image && access(cfg, F_OK) == 0;
         if (bundle)
                 fprintf(f, "Bundle=%s\n", target);
         else {
-                fprintf(f, "RootDirectory=%s\nExec=", target);
-                if (a->cmd && a->cmd[0])
+                if (image)
+                        fprintf(f, "Image=%s\n", image);
+                else
+                        fprintf(f, "RootDirectory=%s\n", target);
+                if (a->cmd && a->cmd[0]) {
+                        fputs("Exec=", f);
                         STRV_FOREACH (w, a->cmd)
                                 append_word(f, *w);
-                else
-                        fputs("sh", f);
-                fputc('\n', f);
+                        fputc('\n', f);
+                } else if (!image)
+                        fputs("Exec=sh\n", f);
                 STRV_FOREACH (e, a->env) {
                         fputs("Environment=", f);
                         append_word(f, *e);
@@ -242,16 +268,24 @@ static int run_foreground(const RunArgs *a, Definition *d, json_t *resources)
                 .foreground = true,
                 .console_fd_out = -EBADF,
         };
-        int r = container_create(&o, &pid, &err);
+        int r = 0;
+        if (d->image)
+                r = image_run_prepare(d, id, &err);
+        if (r >= 0)
+                r = container_create(&o, &pid, &err);
         if (r < 0) {
                 log_error_errno(r, "%s", err ?: strerror(-r));
                 free(err);
+                if (d->image)
+                        (void)image_run_cleanup(id, NULL);
                 return 125;
         }
         r = container_start_or_remove(arg_root, id, &err);
         if (r < 0) {
                 log_error_errno(r, "%s", err ?: strerror(-r));
                 free(err);
+                if (d->image)
+                        (void)image_run_cleanup(id, NULL);
                 return 125;
         }
         /* where the OOM killer would count: the container's own group (cgroupfs), or the scope
@@ -275,6 +309,8 @@ static int run_foreground(const RunArgs *a, Definition *d, json_t *resources)
         err = NULL;
         (void)container_delete(arg_root, id, true, &err);
         free(err);
+        if (d->image)
+                (void)image_run_cleanup(id, NULL);
         return status;
 }
 
@@ -974,6 +1010,10 @@ int main(int argc, char **argv)
                 return verb_get(argc - 1, argv + 1);
         if (streq(argv[1], "stop"))
                 return verb_stop(argc - 1, argv + 1);
+        if (streq(argv[1], "image"))
+                return verb_image(argc - 1, argv + 1);
+        if (streq(argv[1], "images"))
+                return verb_images(argc - 1, argv + 1);
         log_error("unknown command '%s' (see --help)", argv[1]);
         return 1;
 }

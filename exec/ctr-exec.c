@@ -11,6 +11,7 @@
 
 #include "container.h"
 #include "definition.h"
+#include "image-run.h"
 #include "json-util.h"
 #include "log.h"
 #include "runtime.h"
@@ -58,6 +59,8 @@ static int do_cleanup(const char *name)
                 }
         }
         int r = container_delete(arg_root, id, true, &err);
+        if (r >= 0)
+                r = image_run_cleanup(id, &err);
         if (arg_remove_definition) {
                 /* a 'ctrctl run --rm' container: its definition lives as long as it does */
                 char p[PATH_MAX];
@@ -108,6 +111,18 @@ static int do_run(const char *name, bool print_only)
                 return 1;
         }
 
+        if (d->image) {
+                /* the image's layers become the rootfs (in a mount namespace of ours that the
+                 * container inherits), its config fills in what the definition leaves open */
+                r = image_run_prepare(d, id, &err);
+                if (r < 0) {
+                        log_error_errno(r, "%s: Image=%s: %s", d->path, d->image, err ?: strerror(-r));
+                        (void)sd_notifyf(0, "STATUS=Failed: %s", err ?: strerror(-r));
+                        free(err);
+                        return 1;
+                }
+        }
+
         char dir[PATH_MAX];
         snprintf(dir, sizeof(dir), "%s", d->path);
         char *slash = strrchr(dir, '/');
@@ -126,6 +141,8 @@ static int do_run(const char *name, bool print_only)
         pid_t pid;
         r = container_create(&o, &pid, &err);
         if (r < 0) {
+                if (d->image)
+                        (void)image_run_cleanup(id, NULL);
                 log_error_errno(r, "%s: %s", d->path, err ?: strerror(-r));
                 (void)sd_notifyf(0, "STATUS=Failed: %s", err ?: strerror(-r));
                 free(err);

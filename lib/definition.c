@@ -66,6 +66,12 @@ Definition *definition_free(Definition *d)
         if (d->config)
                 json_decref(d->config);
         free(d->bundle);
+        free(d->image);
+        strv_free(d->image_entrypoint);
+        strv_free(d->image_cmd);
+        free(d->image_user);
+        free(d->image_cwd);
+        strv_free(d->image_env);
         free(d);
         return NULL;
 }
@@ -367,6 +373,10 @@ static int build_config(Definition *d, char **err)
                 return -ENOMEM;
         json_t *process = json_object_get(c, "process");
         json_t *linux_ = json_object_get(c, "linux");
+        _cleanup_free_ char *def_path =
+                strdup(json_string_value(json_array_get(json_object_get(process, "env"), 0)) ?: "");
+        if (!def_path)
+                return -ENOMEM;
         json_object_set_new(process, "terminal", json_false());
         json_object_del(process, "rlimits");
         json_object_set_new(process, "noNewPrivileges", json_false());
@@ -377,19 +387,34 @@ static int build_config(Definition *d, char **err)
         /* rootfs */
         const UnitEntry *root = unit_file_last(&d->unit, SECTION, "RootDirectory");
         const UnitEntry *image = unit_file_last(&d->unit, SECTION, "Image");
-        if (image && *image->value)
-                return entry_err(err, image, "images are not supported yet; use RootDirectory= or Bundle=");
-        if (!root || !*root->value)
-                return entry_err(err,
-                                 root ?: &(UnitEntry){.file = d->path, .line = 1, .key = "RootDirectory"},
-                                 "a container needs RootDirectory= (or Bundle=)");
-        if (root->value[0] != '/')
-                return entry_err(err, root, "'%s' is not an absolute path", root->value);
-        struct stat st;
-        if (stat(root->value, &st) < 0 || !S_ISDIR(st.st_mode))
-                return entry_err(err, root, "'%s' is not a directory", root->value);
-        json_object_set_new(json_object_get(c, "root"), "path", json_string(root->value));
-        const char *rootfs = root->value;
+        const char *rootfs = NULL;
+        if (image && *image->value && root && *root->value) {
+                const UnitEntry *later =
+                        image->line > root->line || image->file != root->file ? image : root;
+                return entry_err(err, later, "Image= and RootDirectory= exclude each other");
+        }
+        if (image && *image->value) {
+                d->image = strdup(image->value);
+                if (!d->image)
+                        return -ENOMEM;
+                /* set when the image is mounted at start; until then a path that cannot
+                 * exist next to the definition, so a config never completed cannot run */
+                json_object_set_new(json_object_get(c, "root"), "path",
+                                    json_string(".image-rootfs-not-mounted"));
+        } else {
+                if (!root || !*root->value)
+                        return entry_err(
+                                err,
+                                root ?: &(UnitEntry){.file = d->path, .line = 1, .key = "RootDirectory"},
+                                "a container needs Image=, RootDirectory= or Bundle=");
+                if (root->value[0] != '/')
+                        return entry_err(err, root, "'%s' is not an absolute path", root->value);
+                struct stat st;
+                if (stat(root->value, &st) < 0 || !S_ISDIR(st.st_mode))
+                        return entry_err(err, root, "'%s' is not a directory", root->value);
+                json_object_set_new(json_object_get(c, "root"), "path", json_string(root->value));
+                rootfs = root->value;
+        }
 
         if ((e = unit_file_last(&d->unit, SECTION, "ReadOnly")) && *e->value) {
                 bool b;
@@ -404,11 +429,24 @@ static int build_config(Definition *d, char **err)
         if ((r = collect_words(d, "Entrypoint", &entry, &last_entry, err)) < 0 ||
             (r = collect_words(d, "Exec", &exec, &last_exec, err)) < 0)
                 return r;
+        if (d->image) {
+                /* the image supplies what is not given; args are completed at start */
+                if (last_entry && !(d->image_entrypoint = entry ?: calloc(1, sizeof(char *))))
+                        return -ENOMEM;
+                if (last_entry)
+                        entry = NULL;
+                if (last_exec && !(d->image_cmd = exec ?: calloc(1, sizeof(char *))))
+                        return -ENOMEM;
+                if (last_exec)
+                        exec = NULL;
+        }
         json_t *args = json_array();
         STRV_FOREACH (s, entry)
                 json_array_append_new(args, json_string(*s));
         STRV_FOREACH (s, exec)
                 json_array_append_new(args, json_string(*s));
+        if (json_array_size(args) == 0 && d->image)
+                json_array_append_new(args, json_string("/.image-command-not-set")); /* set at start */
         if (json_array_size(args) == 0) {
                 json_decref(args);
                 const UnitEntry *at = last_exec ?: last_entry;
@@ -463,20 +501,42 @@ static int build_config(Definition *d, char **err)
                 if (e->value[0] != '/')
                         return entry_err(err, e, "'%s' is not an absolute path", e->value);
                 json_object_set_new(process, "cwd", json_string(e->value));
+                if (d->image && !(d->image_cwd = strdup(e->value)))
+                        return -ENOMEM;
+        }
+
+        if (d->image) {
+                /* over the image's Env at start; the default PATH gives way to the image's */
+                size_t i;
+                json_t *v;
+                json_array_foreach (env, i, v)
+                        if (!streq_ptr(json_string_value(v), def_path) &&
+                            strv_extend(&d->image_env, json_string_value(v)) < 0)
+                                return -ENOMEM;
+                /* and the user is looked up in the image's files at start */
+                const UnitEntry *u = unit_file_last(&d->unit, SECTION, "User");
+                const UnitEntry *g = unit_file_last(&d->unit, SECTION, "Group");
+                if ((u && *u->value) || (g && *g->value)) {
+                        if (asprintf(&d->image_user, "%s%s%s", u && *u->value ? u->value : "0",
+                                     g && *g->value ? ":" : "", g && *g->value ? g->value : "") < 0) {
+                                d->image_user = NULL;
+                                return -ENOMEM;
+                        }
+                }
         }
 
         /* user and groups */
         uint32_t uid = 0, gid = 0;
         bool gid_known = false;
         const char *user_name = NULL;
-        if ((e = unit_file_last(&d->unit, SECTION, "User")) && *e->value) {
+        if (!d->image && (e = unit_file_last(&d->unit, SECTION, "User")) && *e->value) {
                 if ((r = resolve_user(rootfs, e, &uid, &gid, &gid_known, err)) < 0)
                         return r;
                 uint32_t dummy;
                 if (safe_atou32(e->value, &dummy) < 0)
                         user_name = e->value;
         }
-        if ((e = unit_file_last(&d->unit, SECTION, "Group")) && *e->value) {
+        if (!d->image && (e = unit_file_last(&d->unit, SECTION, "Group")) && *e->value) {
                 if ((r = resolve_group(rootfs, e, &gid, err)) < 0)
                         return r;
                 gid_known = true;
@@ -484,7 +544,7 @@ static int build_config(Definition *d, char **err)
         if (!gid_known)
                 gid = uid == 0 ? 0 : uid;
         json_t *groups = json_array();
-        if ((r = user_groups(rootfs, user_name, gid, groups)) < 0) {
+        if (rootfs && (r = user_groups(rootfs, user_name, gid, groups)) < 0) {
                 json_decref(groups);
                 return r;
         }

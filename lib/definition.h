@@ -19,6 +19,18 @@ typedef struct Definition {
         char *bundle; /* Bundle=: the directory used as the container's bundle (config.json there is
                        * read as is), else NULL and config is generated */
         bool init; /* Init=: a minimal reaper runs as PID 1 and forwards signals */
+
+        /* Image=: a reference in the local image store. config is then completed at start from
+         * the image (lib/image/image-run.c): root.path is empty, and what the definition says
+         * about the command, user, directory and environment is kept here to override the
+         * image's defaults. */
+        char *image;
+        bool image_readonly;
+        char **image_entrypoint; /* NULL: the image's (an Entrypoint= line sets it, maybe empty) */
+        char **image_cmd; /* NULL: the image's Cmd */
+        char *image_user; /* User=[:Group=] as written, NULL: the image's */
+        char *image_cwd;
+        char **image_env; /* Environment=/EnvironmentFile= over the image's Env */
 } Definition;
 
 Definition *definition_free(Definition *d);

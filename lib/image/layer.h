@@ -25,6 +25,7 @@ typedef struct LayerResult {
         uint64_t size; /* bytes read */
         uint64_t uncompressed_size;
         uint64_t entries;
+        uint64_t xattrs_dropped; /* xattrs not applied (not user.* or security.capability, or unsupported) */
         const char *compression; /* "gzip", "zstd", "xz", "bzip2" or NULL (none); static string */
 } LayerResult;
 

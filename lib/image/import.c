@@ -469,6 +469,38 @@ static int decompress_to(Import *imp, int src, const char *dst, char **err)
         return r;
 }
 
+/* Copy fd to a new file of the tmp dir, checking it hashes to digest. */
+static int copy_verified(Import *imp, int fd, const char *dst, const char *digest, char **err)
+{
+        _cleanup_close_ int out = openat(imp->tmp_fd, dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (out < 0)
+                return set_error(err, -errno, "%s/tmp: %m", imp->s->path);
+        _cleanup_digest_ Digest *d = digest_new();
+        _cleanup_free_ char *buf = malloc(1 << 20);
+        if (!d || !buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, buf, 1 << 20);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        return set_error(err, -errno, "%s: reading blob %s: %m", imp->path, digest);
+                if (n == 0)
+                        break;
+                digest_update(d, buf, n);
+                int r = loop_write(out, buf, n);
+                if (r < 0)
+                        return set_error(err, r, "%s/tmp: %s", imp->s->path, strerror(-r));
+        }
+        char got[DIGEST_MAX];
+        digest_final(d, got);
+        if (!streq(got, digest))
+                return set_error(err, -EBADMSG,
+                                 "%s: blob %s does not match its digest (content hashes to %s)", imp->path,
+                                 digest, got);
+        return 0;
+}
+
 /* Unpack one layer blob (unless the store has it) and stage it for commit. *parent_chain is
  * advanced to this layer's chain ID. If digest is NULL, the blob is fd itself (a rootfs tarball)
  * and ret_digest/ret_media_type receive what was found. */
@@ -481,6 +513,25 @@ static int import_layer(Import *imp, int index, int fd, bool verified, const cha
         bool have_layer = store_has_layer(imp->s, chain) || commit_has(imp, chain, true);
         bool have_blob = store_has_blob(imp->s, digest) || commit_has(imp, digest, false);
         if (have_layer && have_blob) {
+                imp->res->layers_reused++;
+                snprintf(parent_chain, DIGEST_MAX, "%s", chain);
+                return 0;
+        }
+
+        if (have_layer) {
+                /* the layer is unpacked already (another compression of the same content): only
+                 * the blob is new. A staged blob was hashed while staging; one from a layout
+                 * directory is copied and hashed now. */
+                if (!verified) {
+                        char blob[24];
+                        new_file_name(imp, 'b', blob);
+                        int r = copy_verified(imp, fd, blob, digest, err);
+                        if (r < 0)
+                                return r;
+                        r = add_commit(imp, blob, digest, false);
+                        if (r < 0)
+                                return r;
+                }
                 imp->res->layers_reused++;
                 snprintf(parent_chain, DIGEST_MAX, "%s", chain);
                 return 0;
@@ -530,11 +581,8 @@ static int import_layer(Import *imp, int index, int fd, bool verified, const cha
         r = write_file_new(imp->tmp_fd, chainp, chain, strlen(chain), 0644);
         if (r < 0)
                 return r;
-        if (!have_layer) {
-                r = add_commit(imp, ldir, chain, true);
-                imp->res->layers_unpacked++;
-        } else
-                (void)rm_rf_at(imp->tmp_fd, ldir);
+        r = add_commit(imp, ldir, chain, true);
+        imp->res->layers_unpacked++;
         if (r >= 0 && !have_blob && *blob)
                 r = add_commit(imp, blob, digest, false);
         else if (*blob)

@@ -122,8 +122,12 @@ int store_open(const char *path, bool create, Store **ret, char **err)
                         }
                 }
         }
+        /* a layout skopeo or umoci made has no lock file yet: made on first use; a read-only
+         * store (EROFS, EACCES) is read without one */
         s->lock_fd = openat(fd, "lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (s->lock_fd < 0 && (create || errno != ENOENT)) {
+        if (s->lock_fd < 0 && (errno == EROFS || errno == EACCES))
+                s->lock_fd = openat(fd, "lock", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (s->lock_fd < 0 && (create || (errno != ENOENT && errno != EROFS && errno != EACCES))) {
                 int r = -errno;
                 safe_close(fd);
                 return set_error(err, r, "cannot open %s/lock: %s", path, strerror(-r));
@@ -141,7 +145,7 @@ int store_open(const char *path, bool create, Store **ret, char **err)
 int store_lock(Store *s, int mode)
 {
         if (s->lock_fd < 0)
-                return mode == LOCK_UN ? 0 : -ENOENT;
+                return mode == LOCK_EX ? -EROFS : 0; /* a store we cannot write: readers need no lock */
         if (flock(s->lock_fd, mode) < 0)
                 return -errno;
         s->lock_mode = mode == LOCK_UN ? 0 : mode;

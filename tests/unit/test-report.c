@@ -735,8 +735,8 @@ static void test_performance(void)
                       r->layers[1].modified.n_files == 100000 && r->wasted_bytes == 300 &&
                       r->n_inefficient == 100000,
               "every file of layer 0 modified by layer 1");
-        /* a bound loose enough for a loaded builder; here it takes about 0.3 s a layer */
-        CHECK(t < 2.0, "two layers of 100k entries analysed in %.3f s (< 1 s a layer)", t);
+        /* speed is for bench/, not a pass/fail criterion: the time is only reported */
+        printf("# two layers of 100k entries analysed in %.3f s\n", t);
 }
 
 int main(void)

@@ -168,7 +168,8 @@ int main(void)
                      "/e.ctr:4: User=: no user 'nobody-here' in the rootfs' /etc/passwd");
         snprintf(text, sizeof(text), "[Container]\nRootDirectory=%s\n", rootfs);
         expect_error("no command", text, "a container needs a command");
-        expect_error("no rootfs", "[Container]\nExec=true\n", "a container needs Image=, RootDirectory= or Bundle=");
+        expect_error("no rootfs", "[Container]\nExec=true\n",
+                     "a container needs Image=, RootDirectory= or Bundle=");
         snprintf(text, sizeof(text), "[Container]\nRootDirectory=%s\nExec=true\n[Service]\nType=simple\n",
                  rootfs);
         expect_error("reserved service key", text, "/e.ctr:5: Type=: set by ctr@.service itself");

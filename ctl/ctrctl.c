@@ -68,6 +68,9 @@ static void help(void)
                "  -e, --env KEY=VALUE     an environment variable of the payload\n"
                "  -v, --volume SRC:DST[:ro]  a bind mount\n"
                "      --hostname NAME     the UTS name (default: the container name)\n"
+               "      --user USER[:GROUP] the payload's user (names looked up in the rootfs)\n"
+               "  -w, --workdir DIR       the payload's working directory\n"
+               "      --entrypoint PROG   replaces an image's Entrypoint (and drops its Cmd)\n"
                "      --network MODE      none (default), host, netns:NAME\n"
                "      --init=yes|no       a reaper as PID 1 that forwards signals (default yes)\n"
                "      --wait              with -d: wait for the container to end, return its status\n"
@@ -99,7 +102,7 @@ static int append_word(FILE *f, const char *w)
 }
 
 typedef struct RunArgs {
-        const char *name, *unit, *slice, *hostname, *network, *init;
+        const char *name, *unit, *slice, *hostname, *network, *init, *user, *workdir, *entrypoint;
         char **properties, **env, **volumes;
         bool detach, wait, collect, rm;
         const char *target;
@@ -177,6 +180,22 @@ static int write_definition(const RunArgs *a, char **ret_path)
                         fprintf(f, "Volume=%s\n", *v);
                 if (a->hostname)
                         fprintf(f, "Hostname=%s\n", a->hostname);
+                if (a->user) {
+                        /* USER[:GROUP], as docker -u */
+                        const char *colon = strchr(a->user, ':');
+                        fprintf(f, "User=%.*s\n", colon ? (int)(colon - a->user) : (int)strlen(a->user),
+                                a->user);
+                        if (colon)
+                                fprintf(f, "Group=%s\n", colon + 1);
+                }
+                if (a->workdir)
+                        fprintf(f, "WorkingDirectory=%s\n", a->workdir);
+                if (a->entrypoint) {
+                        fputs("Entrypoint=", f);
+                        if (*a->entrypoint)
+                                append_word(f, a->entrypoint);
+                        fputc('\n', f);
+                }
                 if (a->network)
                         fprintf(f, "Network=%s\n", a->network);
         }
@@ -398,6 +417,9 @@ static int verb_run(int argc, char **argv)
                 {"env", required_argument, NULL, 'e'},
                 {"volume", required_argument, NULL, 'v'},
                 {"hostname", required_argument, NULL, 'H'},
+                {"user", required_argument, NULL, 'U'},
+                {"workdir", required_argument, NULL, 'w'},
+                {"entrypoint", required_argument, NULL, 'E'},
                 {"network", required_argument, NULL, 'N'},
                 {"init", required_argument, NULL, 'I'},
                 {"wait", no_argument, NULL, 'W'},
@@ -413,7 +435,7 @@ static int verb_run(int argc, char **argv)
         char name[64], buf[128];
         int c, r;
 
-        while ((c = getopt_long(argc, argv, "+dn:u:p:e:v:h", o, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+dn:u:p:e:v:w:h", o, NULL)) >= 0) {
                 r = 0;
                 switch (c) {
                 case 'd':
@@ -464,6 +486,15 @@ static int verb_run(int argc, char **argv)
                         break;
                 case 'H':
                         a.hostname = optarg;
+                        break;
+                case 'U':
+                        a.user = optarg;
+                        break;
+                case 'w':
+                        a.workdir = optarg;
+                        break;
+                case 'E':
+                        a.entrypoint = optarg;
                         break;
                 case 'N':
                         a.network = optarg;

@@ -136,6 +136,22 @@ check "and not the removed dir's old file" bash -c "! printf '%s' \"\$1\" | grep
 out=$(ctl run --name img3-$$ -e GREETING=flag app:v1 -c 'echo $GREETING' 2>/dev/null)
 check_eq "arguments replace the image's Cmd (the Entrypoint stays), -e overrides Env" flag "$out"
 
+# --- the layer report (dive's questions) -------------------------------------------------------
+out=$(ctl image layers app:v1)
+check_contains "image layers names each layer's command (the config's history)" "umoci repack" "$out"
+j=$(ctl image layers --json app:v1)
+check_eq "the 300000-byte file added in layer 2 and deleted in layer 3 is wasted space" 300000 \
+        "$(printf '%s' "$j" | python3 -c 'import json,sys; d=json.load(sys.stdin); print([f["sizeBytes"] for f in d["image"]["fileReference"] if f["file"]=="/app/big"][0])')"
+check_eq "layer 3 records the removal" 1 \
+        "$(printf '%s' "$j" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(1 for f in d["layer"][2]["removed"]["files"] if f["path"]=="/app/big"))')"
+ctl image layers --ci --lowest-efficiency=0.1 --highest-user-wasted-percent=disabled app:v1 >/dev/null
+check_eq "--ci passes with thresholds the image meets" 0 $?
+out=$(ctl image layers --ci app:v1)
+check_eq "--ci fails with dive's default thresholds (most of the user bytes are wasted)" 1 $?
+check_contains "and says which rule failed" "FAIL" "$out"
+out=$(ctl image layers --ci --highest-wasted-bytes=100KB --lowest-efficiency=0 --highest-user-wasted-percent=disabled app:v1)
+check_eq "--highest-wasted-bytes=100KB fails an image wasting 300 kB" 1 $?
+
 # --- atomicity and checks ---------------------------------------------------------------------
 before=$(ls "$CTR_STORAGE_DIR/blobs/sha256" | sort)
 cp -a "$L" "$T/corrupt"

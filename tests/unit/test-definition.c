@@ -203,6 +203,40 @@ int main(void)
         expect_error("symlinked /etc/passwd stays inside the rootfs", text,
                      "User=: cannot look up user 'app'");
 
+        /* Image=: what the definition says is kept to override the image's config at start */
+        put("img.ctr", "[Container]\nImage=busybox:1.36\nEnvironment=A=1\nUser=app\nGroup=wheel\n"
+                       "WorkingDirectory=/srv\nReadOnly=yes\n");
+        d = load("img", &err);
+        CHECK(d != NULL, "an Image= definition without Exec= loads (%s)", err ? err : "ok");
+        if (d) {
+                CHECK(streq_ptr(d->image, "busybox:1.36"), "the image reference is kept");
+                CHECK(!d->image_cmd && !d->image_entrypoint, "no Exec=/Entrypoint=: the image's are used");
+                CHECK(streq_ptr(d->image_user, "app:wheel"),
+                      "User= and Group= become the image user 'app:wheel'");
+                CHECK(streq_ptr(d->image_cwd, "/srv"), "WorkingDirectory= overrides the image's");
+                CHECK(d->image_env && streq(d->image_env[0], "A=1") && !d->image_env[1],
+                      "Environment= goes over the image's Env, without the default PATH");
+                CHECK(json_is_true(json_object_get(json_object_get(d->config, "root"), "readonly")),
+                      "ReadOnly= is kept in the config");
+                CHECK(strstr(json_string_value(json_object_get(json_object_get(d->config, "root"), "path")),
+                             "not-mounted") != NULL,
+                      "the rootfs path cannot be used before the image is mounted");
+                d = definition_free(d);
+        }
+        free(err);
+        err = NULL;
+        put("img.ctr", "[Container]\nImage=app\nEntrypoint=\nExec=/bin/true x\n");
+        d = load("img", &err);
+        CHECK(d && d->image_entrypoint && !d->image_entrypoint[0] && d->image_cmd &&
+                      streq(d->image_cmd[0], "/bin/true") && streq(d->image_cmd[1], "x"),
+              "an empty Entrypoint= clears the image's, Exec= replaces its Cmd");
+        d = definition_free(d);
+        free(err);
+        err = NULL;
+        snprintf(text, sizeof(text), "[Container]\nImage=app\nRootDirectory=%s\n", rootfs);
+        expect_error("Image= with RootDirectory=", text,
+                     "/e.ctr:3: RootDirectory=: Image= and RootDirectory= exclude each other");
+
         char cmd[600];
         snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
         (void)!system(cmd);

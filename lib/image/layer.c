@@ -23,8 +23,8 @@
  * - metadata goes on the object created: on its fd, or with AT_SYMLINK_NOFOLLOW on the name in
  *   the parent fd; directory times at the end, each directory re-resolved in the root;
  * - a hard link's target is resolved in the root, never a directory, linked from its fd;
- * - only user.* and security.capability xattrs are kept: trusted.* would let a layer steer
- *   overlayfs, security.selinux and system.* are the host's business;
+ * - only user.* xattrs and security.capability (on regular files) are kept: trusted.* would let
+ *   a layer steer overlayfs, security.selinux and system.* are the host's business;
  * - whiteouts become overlayfs's: '.wh.NAME' a 0/0 character device NAME, '.wh..wh..opq' the
  *   trusted.overlay.opaque xattr on the directory; other '.wh..wh.' names (aufs) are ignored;
  * - uncompressed bytes and entries are limited, so a bomb fails instead of filling the disk. */
@@ -104,9 +104,12 @@ static int openat2_layer(int dir_fd, const char *path, int flags)
         };
         int fd;
 
-        do
+        /* EAGAIN: a rename or mount elsewhere raced a ".." step of the lookup; try again */
+        for (unsigned tries = 0;; tries++) {
                 fd = (int)syscall(SYS_openat2, dir_fd, *path ? path : ".", &how, sizeof(how));
-        while (fd < 0 && errno == EAGAIN); /* a rename elsewhere on the fs raced the lookup */
+                if (fd >= 0 || errno != EAGAIN || tries >= 32)
+                        break;
+        }
         return fd < 0 ? negative_errno() : fd;
 }
 
@@ -249,20 +252,6 @@ static int clean_name(const char *name, char **ret)
         return 0;
 }
 
-/* Splits a cleaned, non-empty path in place: returns the last component, path becomes its
- * parent ("" for the root). */
-static const char *split_last(char *path)
-{
-        char *slash = strrchr(path, '/');
-        if (!slash) {
-                memmove(path + 1, path, strlen(path) + 1);
-                *path = 0;
-                return path + 1;
-        }
-        *slash = 0;
-        return slash + 1;
-}
-
 /* ---- the tree ---- */
 
 static int make_implicit_dir(int parent_fd, const char *name)
@@ -355,13 +344,14 @@ static void entry_times(struct archive_entry *e, struct timespec ts[2])
         else
                 ts[0] = ts[1];
         for (int i = 0; i < 2; i++)
-                if (ts[i].tv_nsec < 0 || ts[i].tv_nsec >= 1000000000)
+                if (ts[i].tv_nsec != UTIME_OMIT && (ts[i].tv_nsec < 0 || ts[i].tv_nsec >= 1000000000))
                         ts[i].tv_nsec = 0;
 }
 
-static bool xattr_wanted(const char *name)
+/* File capabilities mean something on regular files only (the kernel refuses them elsewhere). */
+static bool xattr_wanted(const char *name, mode_t type)
 {
-        return startswith(name, "user.") || streq(name, "security.capability");
+        return startswith(name, "user.") || (streq(name, "security.capability") && S_ISREG(type));
 }
 
 /* The kept xattrs of e, on fd, or (fd < 0) on name in parent_fd without following it. */
@@ -375,11 +365,12 @@ static int apply_xattrs(Unpack *u, struct archive_entry *e, int fd, int parent_f
 
         if (archive_entry_xattr_reset(e) == 0)
                 return 0;
-        if (fd < 0 && snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", parent_fd, name) >= (int)sizeof(path))
+        if (fd < 0 &&
+            snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", parent_fd, name) >= (int)sizeof(path))
                 return entry_fail(u, -ENAMETOOLONG, "setting xattrs");
         while (archive_entry_xattr_next(e, &key, &value, &size) == ARCHIVE_OK) {
                 int r;
-                if (!xattr_wanted(key)) {
+                if (!xattr_wanted(key, type)) {
                         log_debug("layer: entry '%s': dropping xattr '%s'", u->entry, key);
                         u->res->xattrs_dropped++;
                         continue;
@@ -542,7 +533,8 @@ static int write_data(Unpack *u, struct archive_entry *e, int fd)
         if (r < 0)
                 return entry_fail(u, r, "writing");
         size = start + fill;
-        if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0 && (uint64_t)archive_entry_size(e) > size)
+        if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0 &&
+            (uint64_t)archive_entry_size(e) > size)
                 size = (uint64_t)archive_entry_size(e);
         if (size > end && ftruncate(fd, (off_t)size) < 0)
                 return entry_fail(u, negative_errno(), "extending");
@@ -604,7 +596,8 @@ static int unpack_special(Unpack *u, struct archive_entry *e, int parent_fd, con
                 if (symlinkat(target, parent_fd, name) < 0)
                         return entry_fail(u, negative_errno(), "creating symbolic link");
         } else {
-                dev_t dev = S_ISFIFO(type) ? 0 : makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
+                dev_t dev =
+                        S_ISFIFO(type) ? 0 : makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
                 if (mknodat(parent_fd, name, type | 0600, dev) < 0)
                         return entry_fail(u, negative_errno(), "creating node");
         }
@@ -613,7 +606,8 @@ static int unpack_special(Unpack *u, struct archive_entry *e, int parent_fd, con
                 return r;
         if (fchownat(parent_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
                 return entry_fail(u, negative_errno(), "changing owner");
-        if (!S_ISLNK(type) && fchmodat(parent_fd, name, archive_entry_perm(e) & 07777, AT_SYMLINK_NOFOLLOW) < 0)
+        if (!S_ISLNK(type) &&
+            fchmodat(parent_fd, name, archive_entry_perm(e) & 07777, AT_SYMLINK_NOFOLLOW) < 0)
                 return entry_fail(u, negative_errno(), "changing mode");
         r = apply_xattrs(u, e, -EBADF, parent_fd, name, type);
         if (r < 0)
@@ -635,7 +629,8 @@ static int open_hardlink_target(Unpack *u, const char *target, int *ret_fd)
 
         r = clean_name(target, &rel);
         if (r == -EXDEV)
-                return fail(u, -EXDEV, "entry '%s': hard link target '%s' leaves the layer", u->entry, target);
+                return fail(u, -EXDEV, "entry '%s': hard link target '%s' leaves the layer", u->entry,
+                            target);
         if (r < 0)
                 return fail(u, r, "out of memory");
         fd = openat2_layer(u->dir_fd, rel, O_PATH | O_NOFOLLOW);
@@ -705,8 +700,8 @@ static int unpack_root(Unpack *u, struct archive_entry *e)
 
 static bool type_supported(mode_t type)
 {
-        return type == AE_IFREG || type == AE_IFDIR || type == AE_IFLNK || type == AE_IFCHR || type == AE_IFBLK ||
-               type == AE_IFIFO;
+        return type == AE_IFREG || type == AE_IFDIR || type == AE_IFLNK || type == AE_IFCHR ||
+               type == AE_IFBLK || type == AE_IFIFO;
 }
 
 static int unpack_entry(Unpack *u, struct archive_entry *e)
@@ -726,10 +721,11 @@ static int unpack_entry(Unpack *u, struct archive_entry *e)
                 return fail(u, r, "out of memory");
         if (!*rel)
                 return unpack_root(u, e);
-        parent = strdup(rel);
+        name = strrchr(rel, '/');
+        parent = name ? strndup(rel, (size_t)(name - rel)) : strdup("");
         if (!parent)
                 return fail(u, -ENOMEM, "out of memory");
-        name = split_last(parent);
+        name = name ? name + 1 : rel;
 
         wh = startswith(name, WHITEOUT_PREFIX);
         if (wh) {
@@ -832,7 +828,8 @@ static int open_raw_reader(Unpack *u)
                 return fail(u, -ENOMEM, "out of memory");
         for (size_t i = 0; i < ELEMENTSOF(filters); i++)
                 if (filters[i].enable(u->raw) != ARCHIVE_OK)
-                        return fail(u, -EOPNOTSUPP, "libarchive has no built-in %s decompressor", filters[i].name);
+                        return fail(u, -EOPNOTSUPP, "libarchive has no built-in %s decompressor",
+                                    filters[i].name);
         if (archive_read_support_format_raw(u->raw) != ARCHIVE_OK)
                 return fail(u, -EOPNOTSUPP, "libarchive has no raw format");
         return 0;
@@ -846,7 +843,8 @@ static int layer_process(int in_fd, int dir_fd, int tee_fd, const LayerLimits *l
                 .dir_fd = dir_fd,
                 .tee_fd = tee_fd,
                 .max_bytes = limits && limits->max_bytes ? limits->max_bytes : LAYER_DEFAULT_MAX_BYTES,
-                .max_entries = limits && limits->max_entries ? limits->max_entries : LAYER_DEFAULT_MAX_ENTRIES,
+                .max_entries =
+                        limits && limits->max_entries ? limits->max_entries : LAYER_DEFAULT_MAX_ENTRIES,
                 .res = ret,
                 .err = err,
         };
@@ -908,19 +906,22 @@ static int layer_process(int in_fd, int dir_fd, int tee_fd, const LayerLimits *l
                         if (u.entry)
                                 return fail(&u, -EBADMSG, "layer is corrupt after entry '%s': %s", u.entry,
                                             archive_error_string(u.tar) ?: "failed");
-                        return fail(&u, -EBADMSG, "layer is corrupt: %s", archive_error_string(u.tar) ?: "failed");
+                        return fail(&u, -EBADMSG, "layer is corrupt: %s",
+                                    archive_error_string(u.tar) ?: "failed");
                 }
                 if (k == ARCHIVE_WARN)
                         log_debug("layer: %s", strempty(archive_error_string(u.tar)));
                 if (ret->entries >= u.max_entries)
-                        return fail(&u, -E2BIG, "layer has more than %" PRIu64 " entries (limit)", u.max_entries);
+                        return fail(&u, -E2BIG, "layer has more than %" PRIu64 " entries (limit)",
+                                    u.max_entries);
                 ret->entries++;
                 free(u.entry);
                 u.entry = archive_entry_pathname(e) ? strdup(archive_entry_pathname(e)) : NULL;
                 if (!u.entry)
                         return archive_entry_pathname(e)
                                        ? fail(&u, -ENOMEM, "out of memory")
-                                       : fail(&u, -EBADMSG, "entry %" PRIu64 " of the layer has no name", ret->entries);
+                                       : fail(&u, -EBADMSG, "entry %" PRIu64 " of the layer has no name",
+                                              ret->entries);
                 if (dir_fd >= 0) {
                         r = unpack_entry(&u, e);
                         if (r < 0)

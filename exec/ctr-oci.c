@@ -48,7 +48,8 @@ static void help(void)
                "  --log FILE          also log to FILE\n"
                "  --log-format FMT    text or json\n"
                "  --debug             log debug messages\n"
-               "  --systemd-cgroup    manage cgroups through systemd (not available yet)\n"
+               "  --systemd-cgroup    the cgroup is a transient systemd scope; cgroupsPath is\n"
+               "                      \"slice:prefix:name\"\n"
                "  -v, --version       print the version\n\n"
                "See ctr-oci(1).\n",
                CTR_STATE_DIR_DEFAULT);
@@ -142,6 +143,8 @@ static int parse_create(int argc, char **argv, CreateArgs *a, bool run)
         a->o.bundle = ".";
         a->o.root = arg_root;
         a->o.console_fd_out = -EBADF;
+        /* only create reads the flag: later commands follow what the state recorded */
+        a->o.systemd_cgroup = arg_systemd_cgroup;
         while ((c = getopt_long_only(argc, argv, run ? "+b:d" : "+b:", o, NULL)) >= 0)
                 switch (c) {
                 case 'b':
@@ -864,10 +867,6 @@ int main(int argc, char **argv)
                 fprintf(stderr, "ctr-oci: cannot open log file '%s', logging to stderr only\n", log_path);
         if (optind >= argc) {
                 help();
-                return 1;
-        }
-        if (arg_systemd_cgroup) {
-                log_error("--systemd-cgroup is not implemented yet; run without it to use cgroupfs");
                 return 1;
         }
         const char *verb = argv[optind];

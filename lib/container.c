@@ -36,6 +36,7 @@
 #include "rootfs.h"
 #include "seccomp.h"
 #include "state.h"
+#include "systemd-scope.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -49,6 +50,8 @@ enum {
         SYNC_HOOKS_DONE, /* parent → child */
         SYNC_READY, /* child → parent: only execve is left */
         SYNC_ERROR, /* child → parent: error, payload: message */
+        SYNC_CGROUP, /* parent → child, before SYNC_GO with --systemd-cgroup: the scope's
+                      * cgroup_to_json(), where systemd has just moved the child */
 };
 
 typedef struct SyncHeader {
@@ -569,6 +572,20 @@ _noreturn_ static void child_main(Container *c)
                 child_fail(c, r, "joining the container's cgroup");
 
         r = sync_recv(c->sync[1], &error, &payload);
+        if (r == SYNC_CGROUP) {
+                /* Cloned before its cgroup existed: learn it now, for the cgroup mounts. */
+                json_t *j = json_loads(payload ?: "", 0, NULL);
+                free(payload);
+                payload = NULL;
+                r = j ? cgroup_from_json(j, &c->cgroup) : -EBADMSG;
+                json_decref(j);
+                if (r < 0)
+                        child_fail(c, r, "reading the container's cgroup");
+                /* systemd placed us in its hierarchies; the others we join, cheaply, ourselves */
+                if (c->self_join && (r = cgroup_enter_self_v1(c->cgroup)) < 0)
+                        child_fail(c, r, "joining the container's cgroup");
+                r = sync_recv(c->sync[1], &error, &payload);
+        }
         if (r != SYNC_GO)
                 _exit(127);
         c->state_json = c->state_json_runtime = payload;
@@ -770,8 +787,14 @@ static int cleanup_container(const char *root, const char *id, ContainerState *s
 
         if (s && state_pid_alive(s))
                 (void)kill(s->pid, SIGKILL);
-        if (s && s->cgroup && cgroup_from_json(s->cgroup, &cg) >= 0) {
+        if (s && s->cgroup && cgroup_from_json(s->cgroup, &cg) >= 0)
                 (void)cgroup_kill_all(cg, SIGKILL);
+        if (s && s->systemd_unit) {
+                _cleanup_(scope_bus_closep) ScopeBus *bus = NULL;
+                if (scope_bus_open(&bus, NULL) >= 0)
+                        (void)scope_stop(bus, s->systemd_unit, SCOPE_JOB_TIMEOUT_USEC, NULL);
+        }
+        if (cg) {
                 r = cgroup_destroy(cg);
                 cgroup_free(cg);
         }
@@ -820,6 +843,69 @@ static void container_done(Container *c)
                 safe_close(c->ns_fds[i]);
 }
 
+/* --systemd-cgroup, with the child cloned and waiting for SYNC_GO: systemd makes the scope and
+ * moves the child in; then, as runc does, the scope's path in the v1 hierarchies systemd does not
+ * manage (freezer, cpuset, net_cls, ...) is made and joined, and every resource is written
+ * through cgroupfs too. The child learns its cgroup last (SYNC_CGROUP). *started: a scope exists
+ * that is ours to stop. */
+static int enter_systemd_scope(Container *c, ContainerState *st, ScopeBus *bus, const ScopePath *scope,
+                               const ScopeProperties *props, pid_t pid, bool *started, char **err)
+{
+        _cleanup_free_ char *description = NULL, *cg_json = NULL;
+        int r;
+
+        if (asprintf(&description, "ctr-oci container %s", c->opts->id) < 0)
+                return -ENOMEM;
+        r = scope_start(bus, scope, description, pid, props, SCOPE_JOB_TIMEOUT_USEC, started, err);
+        if (r < 0)
+                return r;
+        r = scope_cgroup_of(pid, scope, &c->cgroup, err);
+        if (r < 0)
+                return r;
+        /* Recorded before any directory is made, so that a cleanup after a crash finds them. */
+        st->systemd_unit = scope->unit;
+        for (int pass = 0; pass < 2; pass++) {
+                if (st->cgroup)
+                        json_decref(st->cgroup);
+                st->cgroup = cgroup_to_json(c->cgroup);
+                if (!st->cgroup)
+                        return -ENOMEM;
+                r = state_save(c->state_fd, st);
+                if (r < 0)
+                        return set_error(err, r, "saving state: %s", strerror(-r));
+                if (pass == 1)
+                        break;
+                /* systemd's own directories exist already: only the others are made (and
+                 * counted, for delete to remove) */
+                r = cgroup_create(c->cgroup);
+                if (r < 0)
+                        return set_error(err, r, "creating the scope's cgroup: %s: %s",
+                                         cgroup_last_error_path(), strerror(-r));
+        }
+        /* In a new user namespace the child cannot write the host's cgroupfs: moved from here.
+         * Otherwise it joins the rest itself through "tasks" (SYNC_CGROUP), which spares the
+         * kernel's threadgroup lock that every cgroup.procs write here would take. */
+        if (!c->self_join) {
+                r = cgroup_enter(c->cgroup, pid);
+                if (r < 0)
+                        return set_error(err, r, "moving the container into its cgroup: %s: %s",
+                                         cgroup_last_error_path(), strerror(-r));
+        }
+        if (c->config->resources) {
+                r = cgroup_apply(c->cgroup, c->config->resources);
+                if (r < 0)
+                        return set_error(err, r, "applying linux.resources: %s: %s",
+                                         cgroup_last_error_path(), strerror(-r));
+        }
+        cg_json = json_dumps(st->cgroup, JSON_COMPACT);
+        if (!cg_json)
+                return -ENOMEM;
+        r = sync_send(c->sync[0], SYNC_CGROUP, 0, cg_json);
+        if (r < 0)
+                return set_error(err, r, "container init died during setup");
+        return 0;
+}
+
 int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
 {
         Container c = {
@@ -836,6 +922,10 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         ContainerState st = {0};
         char created[64], path[PATH_MAX];
         _cleanup_close_ int own_pidns = -EBADF, own_timens = -EBADF, state_dir = -EBADF;
+        _cleanup_(scope_bus_closep) ScopeBus *bus = NULL;
+        ScopePath scope = {};
+        ScopeProperties scope_props = {};
+        bool systemd = o->systemd_cgroup && !o->no_cgroup, scope_started = false;
         bool state_made = false;
         pid_t pid = 0;
         int r;
@@ -916,6 +1006,14 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 r = set_error(err, -EINVAL, "process.terminal is true: --console-socket is required");
                 goto fail;
         }
+        if (systemd) {
+                /* before anything exists: a bad path or no systemd leaves nothing behind */
+                r = scope_path_parse(c.config->cgroups_path, o->id, &scope, err);
+                if (r >= 0)
+                        r = scope_bus_open(&bus, err);
+                if (r < 0)
+                        goto fail;
+        }
 
         r = state_dir_create(o->root, o->id, &c.state_fd);
         if (r == -EEXIST && is_stale(o->root, o->id)) {
@@ -949,7 +1047,7 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         (void)pid_start_time(st.creator, &st.creator_start_time);
         st.annotations = c.config->annotations;
 
-        if (!o->no_cgroup) {
+        if (!o->no_cgroup && !systemd) {
                 r = cgroup_new(c.config->cgroups_path, o->id, &c.cgroup);
                 if (r < 0) {
                         r = set_error(err, r, "linux.cgroupsPath '%s': %s", strempty(c.config->cgroups_path),
@@ -998,6 +1096,20 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                 if (r < 0) {
                         r = set_error(err, r, "applying linux.resources: %s: %s", cgroup_last_error_path(),
                                       strerror(-r));
+                        goto fail;
+                }
+        }
+        if (systemd && c.config->resources) {
+                /* the scope is made with its limits; the cgroupfs driver writes them again once
+                 * it exists (enter_systemd_scope()) */
+                ScopeTranslation t = {.systemd_version = scope_bus_systemd_version(bus)};
+                r = cgroup_detect_layout(&t.layout);
+                if (r >= 0)
+                        r = add_default_device_rules(c.config);
+                if (r >= 0)
+                        r = scope_resources_to_properties(c.config->resources, &t, &scope_props);
+                if (r < 0) {
+                        r = set_error(err, r, "translating linux.resources for systemd: %s", strerror(-r));
                         goto fail;
                 }
         }
@@ -1180,7 +1292,11 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
                         goto fail;
                 }
         }
-        if (c.cgroup && (!c.self_join || !c.in_unified)) {
+        if (systemd) {
+                r = enter_systemd_scope(&c, &st, bus, &scope, &scope_props, pid, &scope_started, err);
+                if (r < 0)
+                        goto fail;
+        } else if (c.cgroup && (!c.self_join || !c.in_unified)) {
                 r = cgroup_enter(c.cgroup, pid);
                 if (r < 0) {
                         r = set_error(err, r, "moving the container into its cgroup: %s: %s",
@@ -1240,6 +1356,8 @@ int container_create(CreateOptions *o, pid_t *ret_pid, char **err)
         }
         if (st.cgroup)
                 json_decref(st.cgroup);
+        scope_properties_done(&scope_props);
+        scope_path_done(&scope);
         container_done(&c);
         *ret_pid = pid;
         return 0;
@@ -1258,10 +1376,16 @@ fail:
                                 fprintf(stderr, "warning: %s\n", herr ?: "poststop hook failed");
                 }
         }
-        if (c.cgroup) {
+        if (c.cgroup)
                 (void)cgroup_kill_all(c.cgroup, SIGKILL);
-                (void)cgroup_destroy(c.cgroup);
+        if (scope_started) {
+                /* ours, made for this container: it goes before its directories do */
+                _cleanup_free_ char *serr = NULL;
+                if (scope_stop(bus, scope.unit, SCOPE_JOB_TIMEOUT_USEC, &serr) < 0)
+                        fprintf(stderr, "warning: %s\n", serr ?: "stopping the scope failed");
         }
+        if (c.cgroup)
+                (void)cgroup_destroy(c.cgroup);
         if (state_made)
                 (void)state_dir_remove(o->root, o->id);
         if (o->console_fd_out >= 0 && !o->console_socket && c.config && c.config->process &&
@@ -1271,6 +1395,8 @@ fail:
         }
         if (st.cgroup)
                 json_decref(st.cgroup);
+        scope_properties_done(&scope_props);
+        scope_path_done(&scope);
         container_done(&c);
         if (err && !*err)
                 set_error(err, r, "%s", strerror(-r));

@@ -24,6 +24,9 @@ typedef struct CreateOptions {
         struct json_t *config_json;
         /* Leave the container in the caller's cgroup (a systemd unit's): no cgroup of its own. */
         bool no_cgroup;
+        /* runc's --systemd-cgroup: linux.cgroupsPath is "slice:prefix:name" and the cgroup a
+         * transient scope that systemd makes for the container's init (see systemd-scope.h). */
+        bool systemd_cgroup;
         /* A minimal reaper runs as PID 1, forwards signals to the payload and reaps orphans. */
         bool init;
         /* The systemd unit invocation this container belongs to (ctr-exec), or NULL. */

@@ -30,6 +30,7 @@
 #include "runtime.h"
 #include "seccomp.h"
 #include "state.h"
+#include "systemd-scope.h"
 #include "terminal.h"
 #include "util.h"
 
@@ -229,6 +230,16 @@ static int wait_gone(pid_t pid, uint64_t start_time, int timeout_ms)
         return k > 0 ? 0 : -ETIMEDOUT;
 }
 
+/* --systemd-cgroup: the scope goes (StopUnit, waited for) before its directories do. */
+static int stop_scope(const char *unit, char **err)
+{
+        _cleanup_(scope_bus_closep) ScopeBus *bus = NULL;
+        int r = scope_bus_open(&bus, err);
+        if (r >= 0)
+                r = scope_stop(bus, unit, SCOPE_JOB_TIMEOUT_USEC, err);
+        return r;
+}
+
 int container_delete(const char *root, const char *id, bool force, char **err)
 {
         Loaded l;
@@ -272,6 +283,17 @@ int container_delete(const char *root, const char *id, bool force, char **err)
                         (void)kill(l.state->pid, SIGKILL);
                         (void)wait_gone(l.state->pid, l.state->start_time, 5000);
                 }
+        }
+        if (l.state->systemd_unit) {
+                _cleanup_free_ char *serr = NULL;
+                r = stop_scope(l.state->systemd_unit, &serr);
+                if (r < 0 && !force) {
+                        /* the state stays, so that a later delete can try again */
+                        r = set_error(err, r, "removing container '%s': %s", id, serr ?: strerror(-r));
+                        goto out;
+                }
+                if (r < 0)
+                        log_warning("%s, ignoring", serr ?: strerror(-r));
         }
         if (cg) {
                 r = cgroup_destroy(cg);
@@ -432,6 +454,50 @@ out:
         return r;
 }
 
+/* The CFS period a quota given alone is per: the group's current one (0: unknown). */
+static uint64_t current_cpu_period(Cgroup *cg)
+{
+        bool v2 = cgroup_get_layout(cg) == CGROUP_LAYOUT_UNIFIED;
+        const char *dir = cgroup_get_dir(cg, "cpu");
+        _cleanup_free_ char *text = NULL;
+        char path[PATH_MAX];
+        uint64_t v = 0;
+        if (!dir)
+                return 0;
+        snprintf(path, sizeof(path), "%s/%s", dir, v2 ? "cpu.max" : "cpu.cfs_period_us");
+        if (read_full_file(path, 4096, &text, NULL) < 0)
+                return 0;
+        /* v2: "QUOTA PERIOD" */
+        const char *p = v2 ? strchr(text, ' ') : text;
+        if (!p)
+                return 0;
+        text[strcspn(text, "\n")] = 0;
+        return safe_atou64(p + (v2 ? 1 : 0), &v) >= 0 ? v : 0;
+}
+
+/* --systemd-cgroup: systemd keeps the unit's limits and writes them again on daemon-reload, so it
+ * must learn the new ones (runtime only, as runc does), before cgroupfs gets them too. */
+static int update_scope(const char *unit, Cgroup *cg, const CgroupResources *res, char **err)
+{
+        _cleanup_(scope_bus_closep) ScopeBus *bus = NULL;
+        ScopeProperties props = {};
+        int r = scope_bus_open(&bus, err);
+        if (r < 0)
+                return r;
+        ScopeTranslation t = {
+                .layout = cgroup_get_layout(cg),
+                .systemd_version = scope_bus_systemd_version(bus),
+                .current_period = current_cpu_period(cg),
+        };
+        r = scope_resources_to_properties(res, &t, &props);
+        if (r < 0)
+                r = set_error(err, r, "translating the resources for systemd: %s", strerror(-r));
+        else
+                r = scope_set_properties(bus, unit, &props, err);
+        scope_properties_done(&props);
+        return r;
+}
+
 int runtime_update(const char *root, const char *id, json_t *resources, char **err)
 {
         Loaded l;
@@ -448,6 +514,11 @@ int runtime_update(const char *root, const char *id, json_t *resources, char **e
         if (r < 0)
                 goto out;
         r = open_cgroup(&l, &cg);
+        if (r >= 0 && l.state->systemd_unit) {
+                r = update_scope(l.state->systemd_unit, cg, res, err);
+                if (r < 0)
+                        goto out;
+        }
         if (r >= 0)
                 r = cgroup_apply(cg, res);
         if (r < 0)
@@ -835,6 +906,8 @@ json_t *runtime_features(void)
                                    seccomp_features(), "apparmor", "enabled", false, "selinux", "enabled",
                                    false, "intelRdt", "enabled", false);
         json_object_set_new(linux_, "mountExtensions", json_pack("{s:{s:b}}", "idmap", "enabled", false));
+        /* the cgroupfs driver's report, plus the systemd driver of systemd-scope.c */
+        json_object_set_new(json_object_get(linux_, "cgroup"), "systemd", json_true());
         return json_pack("{s:s, s:s, s:[ssssss], s:o, s:o, s:{s:s}}", "ociVersionMin", "1.0.0",
                          "ociVersionMax", OCI_VERSION, "hooks", "prestart", "createRuntime",
                          "createContainer", "startContainer", "poststart", "poststop", "mountOptions",

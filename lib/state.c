@@ -21,6 +21,7 @@ ContainerState *container_state_free(ContainerState *s)
         free(s->rootfs);
         free(s->created);
         free(s->invocation);
+        free(s->systemd_unit);
         if (s->annotations)
                 json_decref(s->annotations);
         if (s->cgroup)
@@ -89,6 +90,8 @@ int state_save(int dirfd, const ContainerState *s)
                 json_object_set(j, "cgroup", s->cgroup);
         if (s->invocation)
                 json_object_set_new(j, "invocation", json_string(s->invocation));
+        if (s->systemd_unit)
+                json_object_set_new(j, "systemd_unit", json_string(s->systemd_unit));
         if (s->creating && s->creator > 0) {
                 json_object_set_new(j, "creator", json_integer(s->creator));
                 json_object_set_new(j, "creator_start_time",
@@ -138,6 +141,9 @@ int state_load(int dirfd, ContainerState **ret)
         s->creator = (pid_t)json_integer_value(json_object_get(j, "creator"));
         if (json_is_string(json_object_get(j, "invocation")))
                 s->invocation = strdup(json_string_value(json_object_get(j, "invocation")));
+        if (json_is_string(json_object_get(j, "systemd_unit")) &&
+            !(s->systemd_unit = strdup(json_string_value(json_object_get(j, "systemd_unit")))))
+                return -ENOMEM;
         s->creator_start_time = (uint64_t)json_integer_value(json_object_get(j, "creator_start_time"));
         s->annotations = json_incref(json_object_get(j, "annotations"));
         s->cgroup = json_incref(json_object_get(j, "cgroup"));

@@ -29,6 +29,9 @@ typedef struct ContainerState {
         uid_t owner;
         json_t *annotations;
         json_t *cgroup; /* cgroup_to_json() */
+        /* --systemd-cgroup: the transient scope systemd made for the container (its cgroup), which
+         * delete stops; NULL with the cgroupfs driver */
+        char *systemd_unit;
         bool creating; /* create has not finished */
         char *invocation; /* systemd's INVOCATION_ID of the unit that made it, if any */
         pid_t creator; /* the runtime process doing the create, and its start time */

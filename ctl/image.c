@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus-property.h"
 #include "export.h"
 #include "image-verbs.h"
 #include "import.h"
@@ -109,11 +110,19 @@ static int verb_import(int argc, char **argv)
         if (open_store(true, &s) < 0)
                 return 1;
         ImportOptions io = {.name = argc - optind == 2 ? argv[optind + 1] : NULL};
+        /* limits against decompression bombs: a value that does not parse is an error, not
+         * a silent fallback to the default */
         const char *v;
-        if ((v = getenv("CTR_LAYER_MAX_BYTES")) && safe_atou64(v, &io.limits.max_bytes) < 0)
-                log_warning("ignoring CTR_LAYER_MAX_BYTES=%s: not a number", v);
-        if ((v = getenv("CTR_LAYER_MAX_ENTRIES")) && safe_atou64(v, &io.limits.max_entries) < 0)
-                log_warning("ignoring CTR_LAYER_MAX_ENTRIES=%s: not a number", v);
+        if ((v = getenv("CTR_LAYER_MAX_BYTES")) &&
+            (parse_size(v, 1024, &io.limits.max_bytes) < 0 || !io.limits.max_bytes)) {
+                log_error("CTR_LAYER_MAX_BYTES=%s: not a size (bytes, or with K, M, G, T)", v);
+                return 1;
+        }
+        if ((v = getenv("CTR_LAYER_MAX_ENTRIES")) &&
+            (safe_atou64(v, &io.limits.max_entries) < 0 || !io.limits.max_entries)) {
+                log_error("CTR_LAYER_MAX_ENTRIES=%s: not a positive number", v);
+                return 1;
+        }
         if (io.name) {
                 _cleanup_free_ char *ref = NULL;
                 char *err = NULL;

@@ -37,6 +37,7 @@ typedef struct Staged {
 
 typedef struct Commit {
         char file[24]; /* in the tmp dir */
+        uint64_t size; /* of a blob */
         char id[DIGEST_MAX]; /* blob digest or chain ID */
         bool layer;
 } Commit;
@@ -116,9 +117,22 @@ static int add_commit(Import *imp, const char *file, const char *id, bool layer)
         imp->commits = c;
         c += imp->n_commits++;
         *c = (Commit){.layer = layer};
+        struct stat st;
+        if (!layer && fstatat(imp->tmp_fd, file, &st, AT_SYMLINK_NOFOLLOW) == 0)
+                c->size = st.st_size;
         snprintf(c->file, sizeof(c->file), "%s", file);
         snprintf(c->id, sizeof(c->id), "%s", id);
         return 0;
+}
+
+/* The size of a blob the store has or this import brings, or -1. */
+static int64_t known_blob_size(Import *imp, const char *digest)
+{
+        for (size_t i = 0; i < imp->n_commits; i++)
+                if (!imp->commits[i].layer && streq(imp->commits[i].id, digest))
+                        return (int64_t)imp->commits[i].size;
+        int64_t sz = store_blob_size(imp->s, digest);
+        return sz >= 0 ? sz : -1;
 }
 
 static bool commit_has(Import *imp, const char *id, bool layer)
@@ -507,8 +521,8 @@ static int copy_verified(Import *imp, int fd, const char *dst, const char *diges
 }
 
 /* Unpack one layer blob (unless the store has it) and stage it for commit. *parent_chain is
- * advanced to this layer's chain ID. If digest is NULL, the blob is fd itself (a rootfs tarball)
- * and ret_digest/ret_media_type receive what was found. */
+ * advanced to this layer's chain ID. verified: fd is a staged file whose digest was checked while
+ * staging; else it is hashed while it is read. */
 static int import_layer(Import *imp, int index, int fd, bool verified, const char *digest,
                         const char *media_type, const char *expect_diff_id,
                         char parent_chain[static DIGEST_MAX], char **err)
@@ -815,6 +829,14 @@ static int import_manifest(Import *imp, const char *digest, int64_t size, char *
                 chain_id_next(*chain ? chain : NULL, di, next);
                 if ((store_has_layer(imp->s, next) || commit_has(imp, next, true)) &&
                     (store_has_blob(imp->s, ld) || commit_has(imp, ld, false))) {
+                        /* the content is known and was verified; its descriptor still has to
+                         * describe it */
+                        int64_t known = known_blob_size(imp, ld);
+                        if (json_is_integer(lsz) && known >= 0 && json_integer_value(lsz) != known)
+                                return set_error(err, -EBADMSG,
+                                                 "%s: layer %s has %lld bytes, its descriptor says %lld",
+                                                 imp->path, ld, (long long)known,
+                                                 (long long)json_integer_value(lsz));
                         imp->res->layers_reused++;
                         snprintf(chain, sizeof(chain), "%s", next);
                         continue;

@@ -335,6 +335,18 @@ bool store_has_blob(Store *s, const char *digest)
         return fstatat(s->dir_fd, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
+int64_t store_blob_size(Store *s, const char *digest)
+{
+        if (!digest_valid(digest))
+                return -EINVAL;
+        char path[128];
+        snprintf(path, sizeof(path), "blobs/sha256/%s", digest_hex(digest));
+        struct stat st;
+        if (fstatat(s->dir_fd, path, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return -errno;
+        return S_ISREG(st.st_mode) ? (int64_t)st.st_size : -EBADMSG;
+}
+
 int store_open_blob(Store *s, const char *digest, int *ret_fd, char **err)
 {
         if (!digest_valid(digest))

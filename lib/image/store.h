@@ -102,6 +102,8 @@ void image_list_free(Image **l, size_t n);
 int store_open_blob(Store *s, const char *digest, int *ret_fd, char **err);
 int store_read_blob(Store *s, const char *digest, size_t max, char **ret, size_t *ret_size, char **err);
 bool store_has_blob(Store *s, const char *digest);
+/* The size of a blob of the store, or -errno. */
+int64_t store_blob_size(Store *s, const char *digest);
 
 /* Chain IDs per the image spec: ChainID(L0) = DiffID(L0), ChainID(Ln) = sha256(ChainID(Ln-1) + " " +
  * DiffID(Ln)). */

@@ -4,6 +4,7 @@
 # (files and symlink targets) with CASE/expected; check its log lines; check systemd-analyze
 # verify accepts a generated unit without a word on stderr.
 set -u
+unset CTR_STORAGE_DIR # the expected output names the default store
 GEN=${1:?ctr-generator}
 HERE=$(cd "$(dirname "$0")" && pwd)
 n=0; failed=0

@@ -106,6 +106,17 @@ static bool is_number(const char *s)
         return *s && strspn(s, "0123456789") == strlen(s);
 }
 
+/* A value from the image, fit to be quoted in a message: control characters (a newline could
+ * forge a log line) become '?', and it is cut at 200 bytes. */
+static const char *shown(const char *v, char buf[static 208])
+{
+        size_t i = 0;
+        for (; v[i] && i < 200; i++)
+                buf[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
+        snprintf(buf + i, 208 - i, "%s", v[i] ? "..." : "");
+        return buf;
+}
+
 /* NULL if spec has the form USER[:GROUP] with numeric parts in range, else why not. */
 static const char *user_spec_invalid(const char *spec)
 {
@@ -244,6 +255,7 @@ static const char *volume_path_invalid(const char *p)
 
 static int parse_volumes(json_t *config, ImageConfig *ic, char **err)
 {
+        char sb[208];
         json_t *set;
         int r = read_key_set(config, "Volumes", &set, err);
         if (r <= 0)
@@ -254,7 +266,8 @@ static int parse_volumes(json_t *config, ImageConfig *ic, char **err)
                 const char *why = volume_path_invalid(k);
                 if (why)
                         return json_err(err, "config.Volumes",
-                                        "'%s' %s; image volumes must be clean absolute paths", k, why);
+                                        "'%s' %s; image volumes must be clean absolute paths", shown(k, sb),
+                                        why);
                 char *c = path_clean(k);
                 if (!c)
                         return -ENOMEM;
@@ -267,8 +280,8 @@ static int parse_volumes(json_t *config, ImageConfig *ic, char **err)
                         why = "is at or below /proc or /sys";
                 if (why) {
                         free(c);
-                        return json_err(err, "config.Volumes", "'%s' %s; refusing it as an image volume", k,
-                                        why);
+                        return json_err(err, "config.Volumes", "'%s' %s; refusing it as an image volume",
+                                        shown(k, sb), why);
                 }
                 if ((r = strv_consume(&ic->volumes, c)) < 0)
                         return r;
@@ -297,6 +310,7 @@ static int parse_labels(json_t *config, ImageConfig *ic, char **err)
 
 static int parse_config_section(json_t *config, ImageConfig *ic, char **err)
 {
+        char sb[208];
         _cleanup_free_ char *wd = NULL, *sig = NULL;
         int r;
 
@@ -306,7 +320,7 @@ static int parse_config_section(json_t *config, ImageConfig *ic, char **err)
                 return r;
         const char *why = ic->user ? user_spec_invalid(ic->user) : NULL;
         if (why)
-                return json_err(err, "config.User", "'%s' %s", ic->user, why);
+                return json_err(err, "config.User", "'%s' %s", shown(ic->user, sb), why);
         if ((r = read_command(config, "Entrypoint", "config", &ic->entrypoint, err)) < 0 ||
             (r = read_command(config, "Cmd", "config", &ic->cmd, err)) < 0)
                 return r;
@@ -637,6 +651,7 @@ typedef struct ResolvedUser {
 
 static int resolve_user(int rootfs_fd, const char *spec, ResolvedUser *ret, char **err)
 {
+        char sb[208];
         _cleanup_free_ char *user = NULL, *passwd = NULL, *groupdb = NULL;
         _cleanup_free_ char *pw_name = NULL;
         const char *group = NULL;
@@ -647,7 +662,7 @@ static int resolve_user(int rootfs_fd, const char *spec, ResolvedUser *ret, char
 
         const char *why = user_spec_invalid(spec);
         if (why)
-                return set_error(err, -EINVAL, "user '%s' %s", spec, why);
+                return set_error(err, -EINVAL, "user '%s' %s", shown(spec, sb), why);
         if (!(user = strdup(spec)))
                 return -ENOMEM;
         char *colon = strchr(user, ':');

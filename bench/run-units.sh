@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Foreground start-up benchmark for ctrctl: `ctrctl run --rm ROOTFS /bin/true` under a throwaway
-# systemd (tests/system/harness.sh) vs systemd-run --scope, systemd-nspawn, podman and ctrctl's
-# host-side fallback without systemd. See bench/README.md, "run-units.sh".
+# Foreground start-up benchmark for ctrctl: `ctrctl run --rm ROOTFS /bin/true` and the same from an
+# image of the store (`ctrctl run --rm IMAGE /bin/true`) under a throwaway systemd
+# (tests/system/harness.sh) vs systemd-run --scope, systemd-nspawn, podman and ctrctl's host-side
+# fallback without systemd. See bench/README.md, "run-units.sh".
 #
 #   bench/run-units.sh [-n N] [--smoke] [-o FILE] [--keep-tmp]
 #
@@ -49,7 +50,10 @@ fi
 have_nspawn=0 have_podman=0
 if command -v systemd-nspawn >/dev/null; then have_nspawn=1
 else notes+=("systemd-nspawn: not installable (apt-get install systemd-container failed), row skipped"); fi
-if command -v podman >/dev/null; then have_podman=1; else notes+=("podman: not installed"); fi
+if command -v podman >/dev/null; then
+        have_podman=1
+        notes+=("podman run: --network=none and no default sysctls (a containers.conf.d drop-in in the harness)")
+else notes+=("podman: not installed"); fi
 # the host-side fallback needs a host without systemd as init
 have_host=1
 if [ -d /run/systemd/system ]; then
@@ -65,10 +69,27 @@ cleanup() {
 trap cleanup EXIT
 ROOTFS=$tmp/rootfs
 "$top/tools/mkrootfs-busybox" "$ROOTFS" >/dev/null || exit 1
+# the same rootfs as an image of the store (a one-layer image)
+tar -C "$ROOTFS" -cf "$tmp/rootfs.tar" . || exit 1
+# podman in the harness: its default sysctl (net.ipv4.ping_group_range) cannot be written there,
+# as the harness keeps /proc/sys read-only, and its default bridge network needs ip_forward and
+# iptables; so no default sysctls, and --network=none: a network namespace with lo only, as
+# ctrctl's default
+printf '[containers]\ndefault_sysctls = []\n' >"$tmp/podman.conf"
 mkdir "$tmp/err"
 
-SD_PREBOOT=install_ctrctl
+# The store at its default /var/lib/ctr, on a tmpfs mounted in the harness's mount namespace:
+# the harness's / is an overlayfs, which overlayfs refuses as the upper dir of a container.
+prepare() {
+        install_ctrctl &&
+                sd_mnt mkdir -p /var/lib/ctr && sd_mnt mount -t tmpfs -o mode=700 ctr-store /var/lib/ctr &&
+                { [ $have_podman = 0 ] ||
+                        sd_install "$tmp/podman.conf" /etc/containers/containers.conf.d/50-bench.conf 0644; }
+}
+SD_PREBOOT=prepare
 sd_boot || { echo "run-units.sh: the harness did not boot" >&2; exit 1; }
+sd ctrctl image import -q "$tmp/rootfs.tar" bench-rootfs:1 >/dev/null ||
+        { echo "run-units.sh: importing the rootfs as an image failed" >&2; exit 1; }
 
 # Variants: name, where ("sd": through `sd`, i.e. nsenter into the booted systemd; "host":
 # directly on the host), command. The two baselines time the same wrappers around /bin/true.
@@ -90,9 +111,10 @@ chmod 755 /run/bench-cg'
         add "sd cg true" sd "/run/bench-cg true"
 fi
 add "ctrctl run" sd "ctrctl run --rm $ROOTFS /bin/true"
+add "ctrctl run image" sd "ctrctl run --rm bench-rootfs:1 /bin/true"
 add "systemd-run scope" sd "systemd-run --scope --quiet true"
 [ $have_nspawn = 1 ] && add "nspawn" sd "/run/bench-cg systemd-nspawn -q -D $ROOTFS --register=no --keep-unit /bin/true"
-[ $have_podman = 1 ] && add "podman run" sd "podman run --rm --rootfs $ROOTFS /bin/true"
+[ $have_podman = 1 ] && add "podman run" sd "podman run --rm --network=none --rootfs $ROOTFS /bin/true"
 if [ $have_host = 1 ]; then
         add "host true" host "true"
         add "ctrctl (no sd)" host "$CTRCTL run --rm $ROOTFS /bin/true"
@@ -176,6 +198,7 @@ ratio() { # ROW-INDEX REF-NAME
         echo "row has its baseline median subtracted from each sample: rows run through sd minus 'sd true'"
         echo "($(awk -v a="$sd_base" 'BEGIN{printf "%.3f", a/1e6}') ms), nspawn minus 'sd cg true', 'ctrctl (no sd)' minus 'host true'."
         echo "'ctrctl (no sd)' is ctrctl run --rm on the host, which has no /run/systemd/system (cgroupfs fallback)."
+        echo "'ctrctl run image' runs the same rootfs imported as a one-layer image (overlay, store on a tmpfs)."
         for n in "${notes[@]}"; do echo "$n"; done
         for ((i = 0; i < V; i++)); do
                 [ -e "$tmp/err/$i" ] && echo "first error of ${names[i]}: $(tr '\n' ' ' <"$tmp/err/$i")"

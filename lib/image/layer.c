@@ -66,6 +66,7 @@ typedef struct Unpack {
         Digest *blob, *diff;
         uint8_t *inbuf, *wbuf;
         bool in_eof;
+        bool plain; /* not compressed: the diff_id is the blob digest, hashed once */
         LayerResult *res;
         DirTime *dirs;
         size_t n_dirs, n_dirs_allocated;
@@ -171,7 +172,8 @@ static int take_decompressed(Unpack *u, const void **ret, size_t *ret_size)
                 if (n > u->max_bytes - u->res->uncompressed_size)
                         return fail(u, -EFBIG, "layer exceeds %" PRIu64 " bytes uncompressed (limit)",
                                     u->max_bytes);
-                digest_update(u->diff, p, n);
+                if (!u->plain)
+                        digest_update(u->diff, p, n);
                 u->res->uncompressed_size += n;
                 *ret = p;
                 *ret_size = n;
@@ -881,6 +883,7 @@ static int layer_process(int in_fd, int dir_fd, int tee_fd, const LayerLimits *l
         if (archive_filter_count(u.raw) > 2)
                 return fail(&u, -EBADMSG, "layer is compressed more than once");
         ret->compression = compression_name(archive_filter_code(u.raw, 0));
+        u.plain = archive_filter_count(u.raw) == 1;
 
         u.tar = archive_read_new();
         if (!u.tar)
@@ -938,7 +941,10 @@ static int layer_process(int in_fd, int dir_fd, int tee_fd, const LayerLimits *l
         }
 finish:
         digest_final(u.blob, ret->digest);
-        digest_final(u.diff, ret->diff_id);
+        if (u.plain)
+                memcpy(ret->diff_id, ret->digest, sizeof(ret->diff_id));
+        else
+                digest_final(u.diff, ret->diff_id);
         return 0;
 }
 

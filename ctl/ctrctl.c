@@ -103,7 +103,7 @@ static int append_word(FILE *f, const char *w)
 
 typedef struct RunArgs {
         const char *name, *unit, *slice, *hostname, *network, *init, *user, *workdir, *entrypoint;
-        char **properties, **env, **volumes;
+        char **env, **volumes;
         bool detach, wait, collect, rm;
         const char *target;
         char **cmd;
@@ -546,7 +546,6 @@ static int verb_run(int argc, char **argv)
         }
         a.target = argv[optind];
         a.cmd = argv + optind + 1;
-        a.properties = props;
         a.env = env;
         a.volumes = vols;
         _cleanup_free_ char *defpath = NULL;
@@ -616,6 +615,17 @@ static int verb_run(int argc, char **argv)
         if (!a.unit)
                 snprintf(unit, sizeof(unit), "ctr-%s.%s", a.name, a.detach ? "service" : "scope");
         snprintf(desc, sizeof(desc), "Container %s (ctrctl run %s)", a.name, a.target);
+        /* a store moved with CTR_STORAGE_DIR is where the service's ctr-exec (start and
+         * cleanup) must look too */
+        const char *storage = getenv("CTR_STORAGE_DIR");
+        if (a.detach && storage && *storage) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "Environment=CTR_STORAGE_DIR=%s", storage) < 0 ||
+                    strv_extend(&props, p) < 0) {
+                        unlink(defpath);
+                        return log_error_errno(-ENOMEM, "%m"), 1;
+                }
+        }
         char *start_argv[] = {CTR_EXEC_PATH, (char *)a.name, NULL};
         char *stop_argv_rm[] = {CTR_EXEC_PATH, "--cleanup", "--remove-definition", (char *)a.name, NULL};
         TransientUnit u = {

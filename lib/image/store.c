@@ -11,6 +11,8 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -554,20 +556,66 @@ static bool hex_prefix(const char *s)
         return true;
 }
 
-int store_find_image(Store *s, const char *what, Image **ret, char **err)
+/* The image a manifest digest or a name of index.json points at, loading only that manifest: the
+ * common case (a name, or the digest 'ctrctl run' pins) costs one manifest and one config read
+ * however many images the store holds. 0 with *ret NULL when the index has no such entry. */
+static int find_in_index(Store *s, const char *digest, const char *ref, Image **ret, char **err)
 {
-        Image **l = NULL;
-        size_t n = 0;
-        int r = store_list_images(s, &l, &n, err);
+        _cleanup_json_ json_t *index = NULL;
+        int r = store_index_load(s, &index, err);
         if (r < 0)
                 return r;
+        json_t *manifests = json_object_get(index, "manifests"), *d;
+        size_t i;
+        const char *md = NULL;
+        json_int_t size = 0;
+        json_array_foreach (manifests, i, d) {
+                const char *dg = json_string_value(json_object_get(d, "digest"));
+                if (dg && digest_valid(dg) &&
+                    ((digest && streq(dg, digest)) || (ref && streq_ptr(descriptor_ref(d), ref)))) {
+                        md = dg;
+                        size = json_integer_value(json_object_get(d, "size"));
+                        break;
+                }
+        }
+        *ret = NULL;
+        if (!md)
+                return 0;
+        _cleanup_image_ Image *img = calloc(1, sizeof(*img));
+        if (!img)
+                return -ENOMEM;
+        snprintf(img->manifest_digest, sizeof(img->manifest_digest), "%s", md);
+        img->manifest_size = size > 0 ? (uint64_t)size : 0;
+        json_array_foreach (manifests, i, d)
+                if (streq_ptr(json_string_value(json_object_get(d, "digest")), img->manifest_digest) &&
+                    image_add_ref(img, descriptor_ref(d)) < 0)
+                        return -ENOMEM;
+        r = image_load_manifest(s, img, err);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(img);
+        return 0;
+}
 
+int store_find_image(Store *s, const char *what, Image **ret, char **err)
+{
         _cleanup_free_ char *ref = NULL;
         bool by_digest = digest_valid(what);
         const char *prefix = startswith(what, DIGEST_PREFIX) ?: what;
         bool by_prefix = hex_prefix(prefix);
         if (!by_digest)
                 (void)ref_normalize(what, &ref, NULL);
+
+        int r = find_in_index(s, by_digest ? what : NULL, ref, ret, err);
+        if (r < 0 || *ret)
+                return r;
+
+        /* an image ID (config digest) or a prefix: every manifest is looked at */
+        Image **l = NULL;
+        size_t n = 0;
+        r = store_list_images(s, &l, &n, err);
+        if (r < 0)
+                return r;
 
         Image *match = NULL;
         size_t n_prefix_matches = 0;
@@ -1039,7 +1087,7 @@ static int mount_layers(Store *s, const Image *img, const char *rootfs, const ch
         safe_close(cwd);
         safe_close(layers_fd);
         if (r < 0)
-                return set_error(err, r, "cannot mount the image's %zu layers on %s: %s", img->n_layers,
+                return set_error(err, r, "cannot mount the image's %zu layer(s) on %s: %s", img->n_layers,
                                  rootfs, strerror(-r));
         return 0;
 
@@ -1115,6 +1163,15 @@ int store_container_create(Store *s, const Image *img, const char *name, bool re
             asprintf(&upper, "%s/containers/%s/upper", s->path, name) < 0 ||
             asprintf(&work, "%s/containers/%s/work", s->path, name) < 0)
                 return -ENOMEM;
+        struct statfs sfs;
+        if (!readonly && statfs(upper, &sfs) == 0 && sfs.f_type == OVERLAYFS_SUPER_MAGIC) {
+                store_container_remove(s, name, NULL);
+                return set_error(
+                        err, -EOPNOTSUPP,
+                        "%s is on overlayfs, which cannot hold a container's upper dir; "
+                        "put the store elsewhere with CTR_STORAGE_DIR (a tmpfs or a real filesystem)",
+                        s->path);
+        }
         r = mount_layers(s, img, rootfs, readonly ? NULL : upper, work, err);
         if (r < 0) {
                 store_container_remove(s, name, NULL);

@@ -379,6 +379,18 @@ user:0:0
 cwd:/tmp
 env:A=image-a B=b2 C=" "$out"
 
+# ---- a store on overlayfs (ctrctl inside a container) says what to do -------------------------
+mkdir -p "$T/ovl"/{lower,upper,work,merged}
+tar -C "$BASE_ROOTFS" -cf "$T/bb.tar" .
+out=$(unshare -m --propagation private bash -c '
+        mount -t overlay ovl -o lowerdir="$1/lower",upperdir="$1/upper",workdir="$1/work" "$1/merged" || exit 99
+        export CTR_STORAGE_DIR=$1/merged/store
+        "$2" image import -q "$3" o:1 >/dev/null 2>&1 || exit 98
+        "$2" run --name ovl-$$ o:1 true' _ "$T/ovl" "$CTRCTL" "$T/bb.tar" 2>&1)
+check "a store on overlayfs cannot hold an upper dir: the run fails" [ $? != 0 ]
+check_contains "saying why and what to do" "is on overlayfs" "$out"
+rm -rf "$T/ovl" "$T/bb.tar"
+
 # ---- nothing is left on the host ----------------------------------------------------------------
 check_eq "no mount of the store is visible on the host" "" "$(store_mounts)"
 check_eq "no definition of ours is left in /run/ctr" "" "$(cd /run/ctr 2>/dev/null && ls -d -- *-$$.ctr 2>/dev/null)"

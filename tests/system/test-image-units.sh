@@ -208,6 +208,15 @@ check "its container dir is gone" sd test ! -e "$STORE/containers/ctr@x"
 check_eq "the store's containers/ is empty" "" "$(sd ls -A "$STORE/containers" 2>&1)"
 check_eq "no state is left in /run/ctrctl" "" "$(sd ls /run/ctrctl 2>/dev/null)"
 
+# a store moved with CTR_STORAGE_DIR: the detached service's ctr-exec (start and cleanup) uses it too
+ALT=$STORE/alt
+sd env CTR_STORAGE_DIR="$ALT" ctrctl image import -q "$T/bb.tar" alt:1 2>/dev/null
+sd env CTR_STORAGE_DIR="$ALT" ctrctl run -d --name alt alt:1 sleep 100 2>/dev/null
+check_eq "ctrctl run -d from a store in CTR_STORAGE_DIR starts" active "$(sd systemctl is-active ctr-alt.service)"
+check "its upper dir is in that store" sd test -d "$ALT/containers/ctr@alt/upper"
+sd systemctl stop ctr-alt.service
+check "and its cleanup finds it there" sd test ! -e "$ALT/containers/ctr@alt"
+
 sd_shutdown
 check_eq "the harness leaves nothing behind" "" "$(sd_leftovers)"
 check "the host has no /var/lib/ctr/containers of ours" sh -c "! ls /var/lib/ctr/containers/ctr@web >/dev/null 2>&1"

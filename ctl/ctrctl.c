@@ -21,7 +21,6 @@
 #include "container.h"
 #include "definition.h"
 #include "image-run.h"
-#include "image-verbs.h"
 #include "store.h"
 #include "json-util.h"
 #include "log.h"
@@ -1026,6 +1025,27 @@ static int verb_stop(int argc, char **argv)
         return ret;
 }
 
+/* 'ctrctl image ...' is ctr-image (ctl/image.c): next to ctrctl in a build tree, else where it is
+ * installed. */
+static int exec_image_helper(char **argv)
+{
+        char self[PATH_MAX], path[PATH_MAX + 16];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) {
+                self[n] = 0;
+                char *slash = strrchr(self, '/');
+                if (slash) {
+                        *slash = 0;
+                        snprintf(path, sizeof(path), "%s/ctr-image", self);
+                        if (access(path, X_OK) == 0)
+                                execv(path, argv);
+                }
+        }
+        execv(CTR_IMAGE_PATH, argv);
+        log_error_errno(-errno, "executing %s: %m", CTR_IMAGE_PATH);
+        return 1;
+}
+
 int main(int argc, char **argv)
 {
         log_set_program("ctrctl");
@@ -1051,10 +1071,8 @@ int main(int argc, char **argv)
                 return verb_get(argc - 1, argv + 1);
         if (streq(argv[1], "stop"))
                 return verb_stop(argc - 1, argv + 1);
-        if (streq(argv[1], "image"))
-                return verb_image(argc - 1, argv + 1);
-        if (streq(argv[1], "images"))
-                return verb_images(argc - 1, argv + 1);
+        if (streq(argv[1], "image") || streq(argv[1], "images"))
+                return exec_image_helper(argv);
         log_error("unknown command '%s' (see --help)", argv[1]);
         return 1;
 }

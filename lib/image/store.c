@@ -1061,7 +1061,9 @@ static int mount_layers(Store *s, const Image *img, const char *rootfs, const ch
                 len += n;
         }
         if (upper) {
-                n = snprintf(opts + len, page - len, ",upperdir=%s,workdir=%s", upper, work);
+                /* volatile: the upper dir is thrown away with the container, so overlayfs need
+                 * not sync it (which makes its unmount slow) */
+                n = snprintf(opts + len, page - len, ",upperdir=%s,workdir=%s,volatile", upper, work);
                 if (n < 0 || (size_t)n >= page - len)
                         goto too_long;
                 len += n;
@@ -1080,6 +1082,11 @@ static int mount_layers(Store *s, const Image *img, const char *rootfs, const ch
                 return set_error(err, r, "%s/layers: %s", s->path, strerror(-r));
         }
         int r = mount("overlay", rootfs, "overlay", MS_NODEV, opts) < 0 ? -errno : 0;
+        if (r == -EINVAL && upper) {
+                /* a kernel before 5.10 has no volatile */
+                opts[len - strlen(",volatile")] = 0;
+                r = mount("overlay", rootfs, "overlay", MS_NODEV, opts) < 0 ? -errno : 0;
+        }
         if (cwd >= 0)
                 (void)fchdir(cwd);
         else

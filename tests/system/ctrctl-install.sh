@@ -9,6 +9,7 @@ CTR_EXEC_PATH=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$BUILD/units/ctr@.servi
 
 install_ctrctl() {
         sd_install "$BUILD/exec/ctr-exec" "$CTR_EXEC_PATH" 0755 &&
+        sd_install "$BUILD/ctl/ctr-image" "${CTR_EXEC_PATH%/*}/ctr-image" 0755 &&
         sd_install "$BUILD/ctl/ctrctl" /usr/local/bin/ctrctl 0755 &&
         sd_install "$BUILD/generator/ctr-generator" /usr/lib/systemd/system-generators/ctr-generator 0755 &&
         sd_install "$BUILD/units/ctr@.service" /usr/lib/systemd/system/ctr@.service 0644 &&

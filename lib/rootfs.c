@@ -52,8 +52,37 @@ int rootfs_open_in_root(int rootfs_fd, const char *path, bool mkdirs, bool creat
         return rootfs_open_in_root_flags(rootfs_fd, path, mkdirs, create_file, 0, ret_fd);
 }
 
+static int open_in_root(int rootfs_fd, const char *path, bool mkdirs, bool create_file, uint64_t extra,
+                        unsigned depth, int *ret_fd);
+
 int rootfs_open_in_root_flags(int rootfs_fd, const char *path, bool mkdirs, bool create_file, uint64_t extra,
                               int *ret_fd)
+{
+        return open_in_root(rootfs_fd, path, mkdirs, create_file, extra, 0, ret_fd);
+}
+
+/* A component that exists but does not resolve is a symlink to something missing: what it names
+ * is made (inside the root, as runc does), so the path resolves through it. */
+static int make_symlink_target(int rootfs_fd, int parent, const char *comp, const char *prefix,
+                               bool create_file, uint64_t extra, unsigned depth)
+{
+        char target[PATH_MAX], joined[PATH_MAX];
+        ssize_t n = readlinkat(parent, comp, target, sizeof(target) - 1);
+        if (n < 0)
+                return -ENOENT; /* not a symlink: something removed it meanwhile */
+        target[n] = 0;
+        if (depth >= 8)
+                return -ELOOP;
+        if (target[0] == '/' || !*prefix)
+                snprintf(joined, sizeof(joined), "%s", target);
+        else if (snprintf(joined, sizeof(joined), "%s/%s", prefix, target) >= (int)sizeof(joined))
+                return -ENAMETOOLONG;
+        _cleanup_close_ int fd = -EBADF;
+        return open_in_root(rootfs_fd, joined, true, create_file, extra, depth + 1, &fd);
+}
+
+static int open_in_root(int rootfs_fd, const char *path, bool mkdirs, bool create_file, uint64_t extra,
+                        unsigned depth, int *ret_fd)
 {
         const uint64_t resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | extra;
         const char *rel = skip_slashes(path);
@@ -103,6 +132,15 @@ int rootfs_open_in_root_flags(int rootfs_fd, const char *path, bool mkdirs, bool
                 /* Re-resolve the prefix from the root: a symlink raced into its place is followed
                  * within the rootfs, never out of it. */
                 int next = openat2_in(rootfs_fd, buf, O_PATH, resolve);
+                if (next == -ENOENT) {
+                        char prefix[PATH_MAX];
+                        snprintf(prefix, sizeof(prefix), "%.*s", (int)(comp - buf), buf);
+                        int r = make_symlink_target(rootfs_fd, parent, comp, prefix, last && create_file,
+                                                    extra, depth);
+                        if (r < 0)
+                                return r;
+                        next = openat2_in(rootfs_fd, buf, O_PATH, resolve);
+                }
                 if (next < 0)
                         return next;
                 safe_close(parent);

@@ -274,6 +274,24 @@ check_match "rootfsPropagation private: / has no propagation tags" '^no\|$' "$(v
 check_match "rootfsPropagation unbindable: / is unbindable" 'unbindable' "$(val unbindable)"
 for p in shared slave private unbindable; do oci delete --force "rp$p" >/dev/null 2>&1; done
 
+# a mount destination that is a symlink to a missing directory: the directory is made inside
+# the rootfs and the mount lands there (runc does the same); never outside it
+b=$(bundle dangle 'awk '"'"'$5 == "/made/here" { print "fs=" $9 }'"'"' /proc/self/mountinfo' \
+        "c['mounts'].append({'destination': '/link', 'type': 'tmpfs', 'source': 'tmpfs'})")
+own_rootfs "$b"
+ln -s /made/here "$b/rootfs/link"
+OUT=$(timeout 30 "$CTR_OCI" --root "$ROOT" run --bundle "$b" dangle 2>&1)
+check_eq "a mount on a symlink to a missing dir: the container runs" 0 $?
+check_eq "the mount is on the symlink's target, made inside the rootfs" tmpfs "$(val fs)"
+check "the target dir was made inside the rootfs" [ -d "$b/rootfs/made/here" ]
+check "and nothing on the host" [ ! -e /made ]
+b=$(bundle dangle2 'true' "c['mounts'].append({'destination': '/link2', 'type': 'tmpfs', 'source': 'tmpfs'})")
+own_rootfs "$b"
+ln -s ../../../../../made-outside "$b/rootfs/link2"
+OUT=$(timeout 30 "$CTR_OCI" --root "$ROOT" run --bundle "$b" dangle2 2>&1)
+check "a symlink target climbing with '..' is refused" [ $? != 0 ]
+check "and nothing is made outside the rootfs" [ ! -e "$b/made-outside" ] && [ ! -e /made-outside ]
+
 unmount_all
 check_eq "nothing left at the end" "" "$(conf_leftovers)"
 done_testing

@@ -238,6 +238,40 @@ check_eq "without systemd, over MemoryMax=32M the payload is killed" 137 "$?"
 check_contains "and ctrctl reports the OOM kill (the group's memory.events)" "killed by the OOM killer" "$out"
 check_eq "and removes its group" "" "$(find $CG -type d -path '*/ctrctl/fboom' 2>/dev/null)"
 
+# --- (g) ctr-oci --systemd-cgroup on a unified hierarchy: a scope per container, as containerd's
+# SystemdCgroup = true asks, with linux.resources as properties and in the scope's own files
+python3 - "$B/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c['linux']['cgroupsPath'] = 'machine.slice:ctr-vm:c1'
+c['linux']['resources'] = {
+    'memory': {'limit': 48 * 1024 * 1024},
+    'pids': {'limit': 12},
+    'cpu': {'quota': 30000, 'period': 100000, 'shares': 512},
+}
+json.dump(c, open(sys.argv[1], 'w'), indent=2)
+PY
+"$CTR_OCI" --systemd-cgroup create -b "$B" sd-v2 2>"$T/err"
+check_rc "ctr-oci --systemd-cgroup create on v2" $? "$T/err"
+"$CTR_OCI" --systemd-cgroup start sd-v2 2>>"$T/err"
+check_eq "the scope ctr-vm-c1.scope is active" active "$(systemctl is-active ctr-vm-c1.scope 2>&1)"
+read -r status pid <<<"$(st sd-v2)"
+grp=$(sed -n 's/^0:://p' /proc/"${pid:-0}"/cgroup 2>/dev/null)
+check_eq "the container's group is the scope, in machine.slice" /machine.slice/ctr-vm-c1.scope "$grp"
+check_eq "memory.limit is MemoryMax (systemctl show)" 50331648 "$(systemctl show -P MemoryMax ctr-vm-c1.scope)"
+check_eq "and memory.max in the scope" 50331648 "$(cgfile "$grp/memory.max")"
+check_eq "pids.limit is pids.max" 12 "$(cgfile "$grp/pids.max")"
+check_eq "cpu quota/period is cpu.max" "30000 100000" "$(cgfile "$grp/cpu.max")"
+check_eq "cpu.shares 512 is CPUWeight (runc's conversion) in cpu.weight" 20 "$(cgfile "$grp/cpu.weight")"
+"$CTR_OCI" --systemd-cgroup update --memory 67108864 sd-v2 2>>"$T/err"
+check_eq "update reaches systemd's MemoryMax" 67108864 "$(systemctl show -P MemoryMax ctr-vm-c1.scope)"
+check_eq "and memory.max" 67108864 "$(cgfile "$grp/memory.max")"
+"$CTR_OCI" --systemd-cgroup delete --force sd-v2 2>>"$T/err"
+check "delete --force stops the scope" sh -c "! systemctl is-active -q ctr-vm-c1.scope"
+check "and its group is gone" [ ! -e "$CG/machine.slice/ctr-vm-c1.scope" ]
+[ -s "$T/err" ] && sed 's/^/#   ctr-oci: /' "$T/err"
+echo "# (g) done at $(cut -d' ' -f1 /proc/uptime)s"
+
 check_eq "no container state is left" "" "$(ls /run/ctrctl 2>/dev/null | tr '\n' ' ' | sed 's/ $//')"
 # (whether a detached run's definition outlives it is ctrctl's choice; the foreground runs' must go)
 check_eq "no foreground run left its runtime definition" "" \

@@ -276,11 +276,16 @@ static int run_foreground(const RunArgs *a, Definition *d, json_t *resources)
                 snprintf(cg, sizeof(cg), "ctrctl/%s", a->name);
                 json_object_set_new(json_object_get(d->config, "linux"), "cgroupsPath", json_string(cg));
         }
+        /* an owner mark, so that the cleanup of a ctr@NAME unit that failed to start (it finds
+         * this run's definition under the same name) leaves this container alone */
+        char owner[64];
+        snprintf(owner, sizeof(owner), "ctrctl-run-%d", (int)getpid());
         CreateOptions o = {
                 .root = arg_root,
                 .id = id,
                 .bundle = d->bundle ?: RUNTIME_DEFINITIONS,
                 .config_json = d->bundle ? NULL : d->config,
+                .invocation = owner,
                 .no_cgroup = !resources,
                 .init = d->init,
                 .foreground = true,

@@ -182,7 +182,7 @@ static int verb_export(int argc, char **argv)
         const char *what = argv[optind], *out = argv[optind + 1];
         _cleanup_store_ Store *s = NULL;
         _cleanup_image_ Image *img = NULL;
-        if (open_store(false, &s) < 0 || store_lock(s, LOCK_SH) < 0 || find(s, what, &img) < 0)
+        if (open_store(false, &s) < 0 || store_lock_gc(s, LOCK_SH) < 0 || find(s, what, &img) < 0)
                 return 1;
         /* the name to record: the one asked for if it is a name, else the image's first */
         _cleanup_free_ char *ref = NULL;
@@ -198,14 +198,17 @@ static int verb_export(int argc, char **argv)
         if (!ref && img->refs && img->refs[0])
                 ref = strdup(img->refs[0]);
 
-        /* to OUT.tmp, renamed when complete: a failed export leaves no partial file */
+        /* to a new OUT.XXXXXX beside it (O_EXCL: never through a link planted there), renamed
+         * when complete: a failed export leaves no partial file */
         _cleanup_free_ char *tmp = NULL;
         bool to_stdout = streq(out, "-");
         int fd = STDOUT_FILENO;
         if (!to_stdout) {
-                if (asprintf(&tmp, "%s.tmp", out) < 0)
+                if (asprintf(&tmp, "%s.XXXXXX", out) < 0)
                         return log_error("out of memory"), 1;
-                fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                fd = mkostemp(tmp, O_CLOEXEC);
+                if (fd >= 0)
+                        (void)fchmod(fd, 0644);
                 if (fd < 0)
                         return log_error_errno(-errno, "%s: %m", tmp), 1;
         }
@@ -266,7 +269,7 @@ static int verb_ls(int argc, char **argv)
                         printf("%-40s %-12s %-19s %10s\n", "NAME", "IMAGE ID", "CREATED (UTC)", "SIZE");
                 return 0;
         }
-        if (r < 0 || store_lock(s, LOCK_SH) < 0) {
+        if (r < 0 || store_lock_gc(s, LOCK_SH) < 0) {
                 log_error("%s", err ?: strerror(-r));
                 free(err);
                 return 1;
@@ -338,7 +341,7 @@ static int verb_inspect(int argc, char **argv)
         }
         _cleanup_store_ Store *s = NULL;
         _cleanup_image_ Image *img = NULL;
-        if (open_store(false, &s) < 0 || store_lock(s, LOCK_SH) < 0 || find(s, what, &img) < 0)
+        if (open_store(false, &s) < 0 || store_lock_gc(s, LOCK_SH) < 0 || find(s, what, &img) < 0)
                 return 1;
         json_t *cfg = json_object_get(img->config, "config");
         if (json) {
@@ -460,7 +463,7 @@ static int verb_layers(int argc, char **argv)
         }
         _cleanup_store_ Store *s = NULL;
         _cleanup_image_ Image *img = NULL;
-        if (open_store(false, &s) < 0 || store_lock(s, LOCK_SH) < 0 || find(s, argv[optind], &img) < 0)
+        if (open_store(false, &s) < 0 || store_lock_gc(s, LOCK_SH) < 0 || find(s, argv[optind], &img) < 0)
                 return 1;
         ReportLayerInput *in = calloc(img->n_layers ?: 1, sizeof(*in));
         if (!in)
@@ -537,7 +540,7 @@ static int verb_rm(int argc, char **argv)
         _cleanup_store_ Store *s = NULL;
         if (open_store(false, &s) < 0)
                 return 1;
-        if (store_lock(s, LOCK_EX) < 0)
+        if (store_lock_gc(s, LOCK_EX) < 0 || store_lock(s, LOCK_EX) < 0)
                 return log_error_errno(-errno, "locking %s: %m", s->path), 1;
         int ret = 0;
         for (int i = 1; i < argc; i++) {
@@ -560,7 +563,7 @@ static int verb_prune(int argc, char **argv)
         _cleanup_store_ Store *s = NULL;
         if (open_store(false, &s) < 0)
                 return 1;
-        if (store_lock(s, LOCK_EX) < 0)
+        if (store_lock_gc(s, LOCK_EX) < 0 || store_lock(s, LOCK_EX) < 0)
                 return log_error_errno(-errno, "locking %s: %m", s->path), 1;
         GcStats st = {};
         char *err = NULL;

@@ -147,6 +147,16 @@ int mkdir_p(const char *path, mode_t mode)
         return 0;
 }
 
+/* One level of rm_rf_at()'s walk: the name of the directory entered, and its stream while it
+ * is one of the top RM_RF_OPEN_LEVELS levels (deeper ones are re-read from the start when the
+ * walk comes back up: their removed entries are gone, so that finds what is left). The fds in
+ * use stay bounded however deep a tree (an image layer, a container's upper dir) goes. */
+#define RM_RF_OPEN_LEVELS 32
+typedef struct RmLevel {
+        char *name;
+        DIR *d;
+} RmLevel;
+
 int rm_rf_at(int dir_fd, const char *name)
 {
         if (unlinkat(dir_fd, name, 0) == 0 || errno == ENOENT)
@@ -156,24 +166,109 @@ int rm_rf_at(int dir_fd, const char *name)
         int fd = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
+
+        RmLevel *stack = NULL;
+        size_t depth = 0, allocated = 0;
         DIR *d = fdopendir(fd);
+        int r = 0;
         if (!d) {
                 safe_close(fd);
                 return -ENOMEM;
         }
-        struct dirent *de;
-        int r = 0;
-        while ((de = readdir(d))) {
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+        for (;;) {
+                struct dirent *de;
+                bool descended = false;
+                errno = 0;
+                while ((de = readdir(d))) {
+                        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                                continue;
+                        if (unlinkat(dirfd(d), de->d_name, 0) == 0 || errno == ENOENT)
+                                continue;
+                        if (errno != EISDIR && errno != EPERM) {
+                                r = negative_errno();
+                                goto done;
+                        }
+                        int child = openat(dirfd(d), de->d_name,
+                                           O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        if (child < 0) {
+                                r = negative_errno();
+                                goto done;
+                        }
+                        if (depth == allocated) {
+                                size_t n = allocated ? allocated * 2 : 16;
+                                RmLevel *ns = realloc(stack, n * sizeof(*ns));
+                                if (!ns) {
+                                        safe_close(child);
+                                        r = -ENOMEM;
+                                        goto done;
+                                }
+                                stack = ns;
+                                allocated = n;
+                        }
+                        stack[depth].name = strdup(de->d_name);
+                        if (!stack[depth].name) {
+                                safe_close(child);
+                                r = -ENOMEM;
+                                goto done;
+                        }
+                        /* keep the parent's stream near the top, close it deeper down */
+                        if (depth < RM_RF_OPEN_LEVELS)
+                                stack[depth].d = d;
+                        else {
+                                stack[depth].d = NULL;
+                                closedir(d);
+                        }
+                        depth++;
+                        d = fdopendir(child);
+                        if (!d) {
+                                safe_close(child);
+                                r = -ENOMEM;
+                                goto done;
+                        }
+                        descended = true;
+                        break;
+                }
+                if (descended)
                         continue;
-                int k = rm_rf_at(dirfd(d), de->d_name);
-                if (k < 0 && r == 0)
-                        r = k;
+                /* this directory is empty: remove it from its parent and go on there */
+                if (depth == 0)
+                        break;
+                depth--;
+                DIR *parent = stack[depth].d;
+                if (!parent) {
+                        int pfd = openat(dirfd(d), "..", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                        parent = pfd >= 0 ? fdopendir(pfd) : NULL;
+                        if (!parent) {
+                                r = pfd < 0 ? negative_errno() : -ENOMEM;
+                                safe_close(pfd);
+                                free(stack[depth].name);
+                                goto done;
+                        }
+                }
+                closedir(d);
+                d = parent;
+                if (unlinkat(dirfd(d), stack[depth].name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+                        r = negative_errno(); /* something in it could not go: stop, do not loop */
+                        free(stack[depth].name);
+                        goto done;
+                }
+                free(stack[depth].name);
         }
-        closedir(d);
-        if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
-                r = negative_errno();
-        return r;
+done:
+        if (d)
+                closedir(d);
+        while (depth > 0) {
+                depth--;
+                free(stack[depth].name);
+                if (stack[depth].d)
+                        closedir(stack[depth].d);
+        }
+        free(stack);
+        if (r < 0)
+                return r;
+        if (unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return negative_errno();
+        return 0;
 }
 
 char *json_escape_string(const char *s)

@@ -59,8 +59,8 @@ int image_run_prepare(Definition *d, const char *id, char **err)
         int r = store_open(NULL, false, &s, err);
         if (r < 0)
                 return r;
-        /* shared: garbage collection waits until the container's layers are recorded */
-        r = store_lock(s, LOCK_SH);
+        /* garbage collection waits until the container's layers are recorded */
+        r = store_lock_gc(s, LOCK_SH);
         if (r < 0)
                 return set_error(err, r, "cannot lock %s: %s", s->path, strerror(-r));
         _cleanup_image_ Image *img = NULL;
@@ -70,7 +70,7 @@ int image_run_prepare(Definition *d, const char *id, char **err)
         bool readonly = json_is_true(json_object_get(json_object_get(d->config, "root"), "readonly"));
         _cleanup_free_ char *rootfs = NULL;
         r = store_container_create(s, img, id, readonly, &rootfs, err);
-        store_lock(s, LOCK_UN);
+        store_lock_gc(s, LOCK_UN);
         if (r < 0)
                 return r;
 

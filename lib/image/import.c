@@ -260,6 +260,7 @@ static int detect_tar(int fd, const char *path, ImportKind *ret, char **err)
  * it goes (one pass; manifest.json may come last). */
 static int stage_archive(Import *imp, int fd, char **err)
 {
+        const uint64_t max_bytes = imp->o->limits.max_bytes ?: LAYER_DEFAULT_MAX_BYTES;
         struct archive *a = archive_reader(fd, false);
         if (!a)
                 return set_error(err, -EINVAL, "%s: not a tar archive", imp->path);
@@ -345,6 +346,13 @@ static int stage_archive(Import *imp, int fd, char **err)
                         }
                         digest_update(d, buf, got);
                         st->size += got;
+                        /* a decompression bomb in the outer archive fills the disk as well as
+                         * one in a layer: the same bound */
+                        if (st->size > max_bytes) {
+                                r = set_error(err, -EFBIG, "%s: %s exceeds %llu bytes (CTR_LAYER_MAX_BYTES)",
+                                              imp->path, st->name, (unsigned long long)max_bytes);
+                                break;
+                        }
                         r = loop_write(out, buf, got);
                         if (r < 0) {
                                 r = set_error(err, r, "writing to %s/tmp: %s", imp->s->path, strerror(-r));
@@ -359,6 +367,27 @@ static int stage_archive(Import *imp, int fd, char **err)
         return r;
 }
 
+/* A file of an OCI layout directory: beneath it, through no symlink, and a regular file (a FIFO
+ * would hang the import, a device or a link could read what the layout's author chose). */
+static int open_in_layout(Import *imp, const char *name, int *ret_fd, uint64_t *ret_size, char **err)
+{
+        struct open_how how = {
+                .flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
+        };
+        int fd = syscall(SYS_openat2, imp->src_dir_fd, name, &how, sizeof(how));
+        if (fd < 0)
+                return set_error(err, -errno, "%s: %s: %m", imp->path, name);
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                safe_close(fd);
+                return set_error(err, -EINVAL, "%s: %s is not a regular file", imp->path, name);
+        }
+        *ret_fd = fd;
+        *ret_size = st.st_size;
+        return 0;
+}
+
 /* The content of a blob of the source: staged (hashed while staging) or in a layout dir. */
 static int source_open_blob(Import *imp, const char *digest, bool *ret_verified, int *ret_fd,
                             uint64_t *ret_size, char **err)
@@ -368,22 +397,10 @@ static int source_open_blob(Import *imp, const char *digest, bool *ret_verified,
         char name[128];
         snprintf(name, sizeof(name), "blobs/sha256/%s", digest_hex(digest));
         if (imp->src_dir_fd >= 0) {
-                struct open_how how = {
-                        .flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC,
-                        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
-                };
-                int fd = syscall(SYS_openat2, imp->src_dir_fd, name, &how, sizeof(how));
-                if (fd < 0)
-                        return set_error(err, -errno, "%s: blob %s: %m", imp->path, digest);
-                struct stat st;
-                if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-                        safe_close(fd);
-                        return set_error(err, -EINVAL, "%s: blob %s is not a regular file", imp->path,
-                                         digest);
-                }
+                int r = open_in_layout(imp, name, ret_fd, ret_size, err);
+                if (r < 0)
+                        return r;
                 *ret_verified = false;
-                *ret_fd = fd;
-                *ret_size = st.st_size;
                 return 0;
         }
         Staged *st = staged_find(imp, name);
@@ -721,27 +738,39 @@ static int archive_ref(Import *imp, const char *name, char **ret, char **err)
 {
         if (strchr(name, ':') || strchr(name, '/'))
                 return ref_normalize(name, ret, err);
-        _cleanup_free_ char *base = NULL, *full = NULL;
-        const char *b = strrchr(imp->path, '/');
-        base = strdup(b && b[1] ? b + 1 : imp->path);
-        if (!base)
+        _cleanup_free_ char *path = strdup(imp->path), *full = NULL;
+        if (!path)
                 return -ENOMEM;
+        for (size_t n = strlen(path); n > 1 && path[n - 1] == '/'; n--)
+                path[n - 1] = 0; /* "layout/", as shell completion writes it */
+        const char *b = strrchr(path, '/');
+        char *base = (char *)(b && b[1] ? b + 1 : path);
         char *dot = strchr(base, '.');
         if (dot && dot != base)
                 *dot = 0;
         for (char *p = base; *p; p++)
                 *p = isalnum((unsigned char)*p) ? tolower((unsigned char)*p) : '-';
-        if (asprintf(&full, "%s:%s", base, name) < 0)
+        /* a name component may not start or end with a separator */
+        while (*base == '-')
+                base++;
+        for (size_t n = strlen(base); n > 0 && base[n - 1] == '-'; n--)
+                base[n - 1] = 0;
+        if (asprintf(&full, "%s:%s", *base ? base : "image", name) < 0)
                 return -ENOMEM;
         return ref_normalize(full, ret, err);
 }
 
 static int import_manifest(Import *imp, const char *digest, int64_t size, char **refs, Tags *tags,
-                           char **err);
+                           unsigned depth, char **err);
+#define MAX_INDEX_DEPTH 4
 
 /* Pick this machine's platform from an index. */
-static int import_index(Import *imp, json_t *index, const char *what, char **refs, Tags *tags, char **err)
+static int import_index(Import *imp, json_t *index, const char *what, char **refs, Tags *tags,
+                        unsigned depth, char **err)
 {
+        if (depth >= MAX_INDEX_DEPTH)
+                return set_error(err, -ELOOP, "%s: indexes nested more than %d deep at %s", imp->path,
+                                 MAX_INDEX_DEPTH, what);
         if (json_object_get(index, "layers") || json_object_get(index, "config"))
                 return set_error(err, -EINVAL, "%s: %s has 'layers' or 'config': ambiguous document",
                                  imp->path, what);
@@ -763,13 +792,13 @@ static int import_index(Import *imp, json_t *index, const char *what, char **ref
                 if (!dg)
                         return set_error(err, -EINVAL, "%s: %s.manifests[%zu] has no digest", imp->path,
                                          what, i);
-                return import_manifest(imp, dg, sz, refs, tags, err);
+                return import_manifest(imp, dg, sz, refs, tags, depth + 1, err);
         }
         return set_error(err, -ENOENT, "%s: %s has no manifest for linux/%s", imp->path, what, arch);
 }
 
 static int import_manifest(Import *imp, const char *digest, int64_t size, char **refs, Tags *tags,
-                           char **err)
+                           unsigned depth, char **err)
 {
         _cleanup_free_ char *data = NULL;
         size_t n;
@@ -783,7 +812,7 @@ static int import_manifest(Import *imp, const char *digest, int64_t size, char *
         const char *mt = json_string_value(json_object_get(m, "mediaType"));
         if (json_object_get(m, "manifests") || streq_ptr(mt, MEDIA_TYPE_OCI_INDEX) ||
             streq_ptr(mt, MEDIA_TYPE_DOCKER_LIST))
-                return import_index(imp, m, digest, refs, tags, err);
+                return import_index(imp, m, digest, refs, tags, depth, err);
         if (mt && !streq(mt, MEDIA_TYPE_OCI_MANIFEST) && !streq(mt, MEDIA_TYPE_DOCKER_MANIFEST))
                 return set_error(err, -EINVAL, "%s: manifest %s: unsupported media type '%s'", imp->path,
                                  digest, mt);
@@ -874,9 +903,14 @@ static int import_oci(Import *imp, Tags *tags, char **err)
         _cleanup_free_ char *data = NULL;
         size_t n;
         int r;
-        if (imp->src_dir_fd >= 0)
-                r = read_full_file_at(imp->src_dir_fd, "index.json", SMALL_BLOB_MAX, &data, &n);
-        else {
+        if (imp->src_dir_fd >= 0) {
+                _cleanup_close_ int ifd = -EBADF;
+                uint64_t isz;
+                r = open_in_layout(imp, "index.json", &ifd, &isz, err);
+                if (r < 0)
+                        return r;
+                r = read_full_fd(ifd, SMALL_BLOB_MAX, &data, &n);
+        } else {
                 Staged *st = staged_find(imp, "index.json");
                 r = st ? read_full_file_at(imp->tmp_fd, st->file, SMALL_BLOB_MAX, &data, &n) : -ENOENT;
         }
@@ -921,7 +955,7 @@ static int import_oci(Import *imp, Tags *tags, char **err)
                         return set_error(err, -EINVAL, "%s: index.json manifests[%zu] has no digest",
                                          imp->path, i);
                 r = import_manifest(imp, dg, json_is_integer(sz) ? json_integer_value(sz) : -1, refs, tags,
-                                    err);
+                                    0, err);
                 if (r < 0)
                         return r;
         }
@@ -1270,6 +1304,11 @@ int image_import(Store *s, const char *path, const ImportOptions *o, ImportResul
                         return r;
         }
 
+        /* what this import finds in the store (a layer, a blob it reuses) stays there until
+         * it has committed: garbage collection waits */
+        r = store_lock_gc(s, LOCK_SH);
+        if (r < 0)
+                return set_error(err, r, "cannot lock %s: %s", s->path, strerror(-r));
         r = store_tmp_dir(s, &imp.tmp_fd, &imp.tmp_name, err);
         if (r < 0)
                 goto finish;
@@ -1295,6 +1334,7 @@ int image_import(Store *s, const char *path, const ImportOptions *o, ImportResul
 finish:
         tags_done(&tags);
         import_done(&imp);
+        store_lock_gc(s, LOCK_UN);
         if (r < 0)
                 import_result_done(ret);
         return r;

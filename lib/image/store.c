@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <linux/magic.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "digest.h"
@@ -52,6 +53,7 @@ Store *store_close(Store *s)
         if (!s)
                 return NULL;
         safe_close(s->lock_fd);
+        safe_close(s->gc_lock_fd);
         safe_close(s->dir_fd);
         free(s->path);
         free(s);
@@ -77,7 +79,7 @@ int store_open(const char *path, bool create, Store **ret, char **err)
         _cleanup_free_ Store *s = calloc(1, sizeof(*s));
         if (!s)
                 return -ENOMEM;
-        s->dir_fd = s->lock_fd = -EBADF;
+        s->dir_fd = s->lock_fd = s->gc_lock_fd = -EBADF;
 
         if (create) {
                 int r = mkdir_p(path, 0700);
@@ -152,6 +154,21 @@ int store_lock(Store *s, int mode)
                 return -errno;
         s->lock_mode = mode == LOCK_UN ? 0 : mode;
         return 0;
+}
+
+int store_lock_gc(Store *s, int mode)
+{
+        if (s->gc_lock_fd < 0) {
+                s->gc_lock_fd =
+                        openat(s->dir_fd, "gc.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (s->gc_lock_fd < 0 && (errno == EROFS || errno == EACCES))
+                        s->gc_lock_fd = openat(s->dir_fd, "gc.lock", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (s->gc_lock_fd < 0)
+                        return mode == LOCK_EX || (errno != EROFS && errno != EACCES && errno != ENOENT)
+                                       ? -errno
+                                       : 0;
+        }
+        return flock(s->gc_lock_fd, mode) < 0 ? -errno : 0;
 }
 
 /* Reference grammar, after the distribution spec: name components [a-z0-9]+ joined by '.', '_',
@@ -670,8 +687,16 @@ void store_clean_tmp(Store *s)
         }
         struct dirent *de;
         while ((de = readdir(d))) {
-                if (de->d_name[0] == '.')
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
+                if (de->d_name[0] == '.') {
+                        /* ".new-*": a dir between its mkdir and its lock (store_tmp_dir()); only
+                         * one a crash left there long ago is garbage */
+                        struct stat st;
+                        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                            st.st_mtime > time(NULL) - 600)
+                                continue;
+                }
                 int e = openat(dirfd(d), de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
                 if (e >= 0 && flock(e, LOCK_EX | LOCK_NB) < 0) {
                         safe_close(e); /* in use */
@@ -695,8 +720,12 @@ int store_tmp_dir(Store *s, int *ret_fd, char **ret_name, char **err)
                 uint64_t rnd;
                 if (getentropy(&rnd, sizeof(rnd)) < 0)
                         rnd = ((uint64_t)getpid() << 32) ^ (uint64_t)tries;
+                char newname[40];
                 snprintf(name, sizeof(name), "%016llx", (unsigned long long)rnd);
-                if (mkdirat(tmp, name, 0700) < 0) {
+                snprintf(newname, sizeof(newname), ".new-%s", name);
+                /* made under a dot name and locked before it gets its real one: another
+                 * process's cleanup must never see it unlocked */
+                if (mkdirat(tmp, newname, 0700) < 0) {
                         if (errno == EEXIST)
                                 continue;
                         int r = -errno;
@@ -704,15 +733,19 @@ int store_tmp_dir(Store *s, int *ret_fd, char **ret_name, char **err)
                         return set_error(err, r, "cannot create a directory in %s/tmp: %s", s->path,
                                          strerror(-r));
                 }
-                int fd = openat(tmp, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                safe_close(tmp);
-                if (fd < 0)
-                        return -errno;
-                if (flock(fd, LOCK_EX) < 0) {
+                int fd = openat(tmp, newname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0 || flock(fd, LOCK_EX) < 0 ||
+                    renameat2(tmp, newname, tmp, name, RENAME_NOREPLACE) < 0) {
                         int r = -errno;
                         safe_close(fd);
-                        return r;
+                        (void)unlinkat(tmp, newname, AT_REMOVEDIR);
+                        if (r == -EEXIST)
+                                continue;
+                        safe_close(tmp);
+                        return set_error(err, r, "cannot create a directory in %s/tmp: %s", s->path,
+                                         strerror(-r));
                 }
+                safe_close(tmp);
                 *ret_name = strdup(name);
                 if (!*ret_name) {
                         safe_close(fd);

@@ -11,21 +11,24 @@
  * /var/lib/ctr (CTR_STORAGE_DIR moves it), so skopeo and umoci read and write it too, plus what is
  * ours beside it:
  *
- *   layers/ID/diff        a layer unpacked once per chain ID (ID: the first 12 hex digits of the
- *   layers/ID/chain       chain ID, kept short so 200 layers fit overlayfs's one-page options),
- *                         and the full chain ID it holds
+ *   layers/ID/diff        a layer unpacked once per chain ID (ID: the first 16 hex digits of the
+ *   layers/ID/chain       chain ID, short enough for 170 layers in overlayfs's one-page options,
+ *                         long enough that no one can make a colliding layer), and the full
+ *                         chain ID it holds
  *   containers/NAME/      a container's upper and work dirs, its anonymous volumes, and the
  *                         layers it uses (kept from garbage collection while it exists)
  *   tmp/XXXXXX/           work in progress of one process, locked by it; anything unlocked
  *                         here is garbage from an interrupted run and goes on the next write
- *   lock                  flock: shared to read or use images, exclusive to change index.json
- *                         or delete
+ *   lock                  flock, exclusive while index.json is rewritten
+ *   gc.lock               flock: shared while a process relies on blobs and layers staying (an
+ *                         import, a container being set up, an export), exclusive to delete
+ *                         any (image rm, prune); always taken before 'lock'
  *
  * Imports stage everything in tmp/ without the lock, then commit under the exclusive lock with
  * renames and one atomic index.json write: an interrupted import leaves no image visible. */
 
 #define STORE_DEFAULT_DIR "/var/lib/ctr"
-#define STORE_LAYER_ID_LEN 12
+#define STORE_LAYER_ID_LEN 16
 #define REF_NAME_ANNOTATION "org.opencontainers.image.ref.name"
 
 #define MEDIA_TYPE_OCI_INDEX "application/vnd.oci.image.index.v1+json"
@@ -45,6 +48,7 @@ typedef struct Store {
         int dir_fd;
         int lock_fd;
         int lock_mode; /* 0, LOCK_SH or LOCK_EX held */
+        int gc_lock_fd;
 } Store;
 
 typedef struct ImageLayer {
@@ -85,6 +89,8 @@ static inline void store_closep(Store **s)
 #define _cleanup_store_ __attribute__((cleanup(store_closep)))
 
 int store_lock(Store *s, int mode /* LOCK_SH, LOCK_EX, LOCK_UN */);
+/* gc.lock (see above); take it before store_lock(). */
+int store_lock_gc(Store *s, int mode);
 
 /* "busybox" → "busybox:latest"; validates the name the way image references are written
  * (lower-case path components, optional registry host[:port]/, tag [A-Za-z0-9_][A-Za-z0-9_.-]*). */
@@ -125,7 +131,8 @@ int store_index_tag(json_t *index, const char *ref, const char *manifest_digest,
 
 /* Remove refs; the blobs and layers nothing references any more go too. */
 int store_remove_image(Store *s, const char *what, char ***ret_removed_refs, char **err);
-/* Garbage collection: blobs, layers, tmp garbage not referenced by index.json or a container. */
+/* Garbage collection: blobs, layers, tmp garbage not referenced by index.json or a container.
+ * The caller holds gc.lock and lock exclusively (store_remove_image() too). */
 typedef struct GcStats {
         uint64_t blobs, layers, bytes;
 } GcStats;

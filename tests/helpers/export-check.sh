@@ -10,7 +10,7 @@
 # then recompressed with zstd (skopeo) and decompressed (by hand, blob = diff ID). Each is exported
 # in both formats and checked with skopeo (inspect; copy to an OCI layout and unpack with umoci:
 # the same rootfs as the original), for reproducible bytes, and against a corrupted and a missing
-# blob (a failed export leaves no output file: the CLI or the tool writes FILE.tmp and renames).
+# blob (a failed export leaves no output file: the CLI writes FILE.XXXXXX and renames it).
 # Needs root (umoci unpack keeps owners), skopeo, umoci, python3.
 
 set -u

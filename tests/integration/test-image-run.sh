@@ -52,10 +52,10 @@ wait_for() {
         return 1
 }
 store_mounts() { grep " $CTR_STORAGE_DIR/" /proc/self/mountinfo; }
-# the layer directories of an image (first 12 hex digits of each chain ID), lowest first
+# the layer directories of an image (first 16 hex digits of each chain ID), lowest first
 layer_dirs() {
         ctl image inspect --json "$1" | python3 -c 'import json,sys
-for l in json.load(sys.stdin)["layers"]: print(l["chainID"].split(":")[1][:12])'
+for l in json.load(sys.stdin)["layers"]: print(l["chainID"].split(":")[1][:16])'
 }
 
 cat >"$T/ocilib.py" <<'PY'
@@ -173,10 +173,10 @@ check "the fixture layout (120-layer, config, two-layer images) imports" [ $? = 
 echo "# $(printf '%s' "$out" | tail -n 1)"
 
 # ---- 120 layers -------------------------------------------------------------------------------
-# overlayfs takes its options in one page; the store names layer dirs with 12 hex digits and
+# overlayfs takes its options in one page; the store names layer dirs with 16 hex digits and
 # passes them relative to layers/, which is what makes 121 lower dirs fit.
 check_eq "img:many has 121 layers" 121 "$(layer_dirs img:many | wc -l)"
-check_eq "its layer dirs have short (12 digit) names" 12 "$(layer_dirs img:many | awk '{print length($0)}' | sort -u)"
+check_eq "its layer dirs have short (16 digit) names" 16 "$(layer_dirs img:many | awk '{print length($0)}' | sort -u)"
 out=$(ctl run --name many-$$ img:many sh -c 'echo "f001:$(cat /layers/f001) f120:$(cat /layers/f120)"
         echo "top:$(cat /layers/top) n:$(ls /layers | wc -l)"
         echo "f009:$(cat /layers/f009) f010:$(cat /layers/f010 2>/dev/null) f011:$(cat /layers/f011)"
@@ -378,6 +378,17 @@ check_eq "all of them at once" "args:q
 user:0:0
 cwd:/tmp
 env:A=image-a B=b2 C=" "$out"
+
+# ---- a failed ctr@NAME start's cleanup leaves a foreground run of that name alone ---------------
+if [ -x "$CTR_EXEC" ]; then
+        ctl run --rm --name own-$$ img:two sh -c 'sleep 3; echo survived' >"$T/own.out" 2>/dev/null &
+        job=$!
+        wait_for "$CTR_STORAGE_DIR/containers/ctr@own-$$/upper" || true
+        sleep 0.3
+        INVOCATION_ID=0123456789abcdef "$CTR_EXEC" --cleanup own-$$ >/dev/null 2>&1
+        wait $job
+        check_eq "ExecStopPost's cleanup of another invocation leaves the running container" survived "$(cat "$T/own.out")"
+fi
 
 # ---- a store on overlayfs (ctrctl inside a container) says what to do -------------------------
 mkdir -p "$T/ovl"/{lower,upper,work,merged}

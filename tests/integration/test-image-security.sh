@@ -657,6 +657,57 @@ ctl image prune >/dev/null 2>&1
 
 # ---- the end: nothing of ours is left on the host ----
 check "no mount of the store is visible on the host" bash -c "! grep -q ' $CTR_STORAGE_DIR/' /proc/self/mountinfo"
+# ---- found in review -------------------------------------------------------------------------
+# an OCI layout directory is read without following its links or blocking on a FIFO
+py '
+image(FX + "/lay-fifo", "1", [tar_entries([("f", "file", "x")])], {"Cmd": ["true"]})
+image(FX + "/lay-link", "1", [tar_entries([("f", "file", "x")])], {"Cmd": ["true"]})
+'
+rm "$FX/lay-fifo/index.json" && mkfifo "$FX/lay-fifo/index.json"
+out=$(timeout 10 "$CTRCTL" image import "$FX/lay-fifo" fifo:1 2>&1)
+rc=$?
+check "a layout whose index.json is a FIFO is refused, not waited on" [ $rc != 0 ] && [ $rc != 124 ]
+check_contains "as not a regular file" "not a regular file" "$out"
+printf 'secret-host-data\n' >"$T/host-secret"
+rm "$FX/lay-link/index.json" && ln -s "$T/host-secret" "$FX/lay-link/index.json"
+out=$(timeout 10 "$CTRCTL" image import "$FX/lay-link" link:1 2>&1)
+check "a layout whose index.json is a symlink out is refused" [ $? != 0 ]
+check "without echoing what it points at" bash -c "! printf '%s' \"\$1\" | grep -q secret-host-data" _ "$out"
+# indexes nested without end (a stack overflow before)
+py '
+L = FX + "/nest"
+desc = image(L, "1", [tar_entries([("f", "file", "x")])], {"Cmd": ["true"]})
+for i in range(8):
+    d, n = jblob(L, {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                     "manifests": [{k: desc[k] for k in ("mediaType", "digest", "size")}]})
+    desc = {"mediaType": "application/vnd.oci.image.index.v1+json", "digest": d, "size": n}
+json.dump({"schemaVersion": 2, "manifests": [dict(desc, annotations={"org.opencontainers.image.ref.name": "1"})]},
+          open(L + "/index.json", "w"))
+'
+out=$(timeout 30 "$CTRCTL" image import "$FX/nest" nest:1 2>&1)
+check "indexes nested 9 deep are refused" [ $? != 0 ]
+check_contains "saying so" "nested more than" "$out"
+# the outer archive of a docker save is bounded like a layer (a bomb there fills the disk too)
+python3 - "$FX/bomb-save.tar.gz" <<'PY'
+import gzip, io, json, sys, tarfile
+with gzip.open(sys.argv[1], "wb", compresslevel=1) as g:
+    with tarfile.open(fileobj=g, mode="w|") as t:
+        ti = tarfile.TarInfo("manifest.json"); data = b"[]"; ti.size = len(data); t.addfile(ti, io.BytesIO(data))
+        ti = tarfile.TarInfo("0" * 64 + "/layer.tar"); ti.size = 200 << 20
+        class Zeros(io.RawIOBase):
+            def __init__(s, n): s.n = n
+            def readable(s): return True
+            def readinto(s, b):
+                k = min(len(b), s.n); b[:k] = bytes(k); s.n -= k; return k
+        t.addfile(ti, io.BufferedReader(Zeros(ti.size)))
+PY
+before=$(du -s "$CTR_STORAGE_DIR" | cut -f1)
+out=$(CTR_LAYER_MAX_BYTES=4M timeout 60 "$CTRCTL" image import "$FX/bomb-save.tar.gz" 2>&1)
+check "an image archive with a 200 MB member is refused under CTR_LAYER_MAX_BYTES=4M" [ $? != 0 ]
+check_contains "naming the limit" "CTR_LAYER_MAX_BYTES" "$out"
+check "and the store's tmp dir is empty again" tmp_empty
+rm -f "$FX/bomb-save.tar.gz"
+
 check_eq "no definition of ours is left in /run/ctr" "" "$(cd /run/ctr 2>/dev/null && ls -d -- *-$$.ctr 2>/dev/null)"
 check_eq "no state of ours is left in /run/ctrctl" "" "$(cd /run/ctrctl 2>/dev/null && ls -d -- *-$$ 2>/dev/null)"
 check_eq "no container dir is left in the store" "" "$(ls -A "$CTR_STORAGE_DIR/containers")"

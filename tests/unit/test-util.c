@@ -3,6 +3,10 @@
 #include <sys/wait.h>
 
 #include "tap.h"
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
 #include "util.h"
 
 int main(void)
@@ -66,5 +70,40 @@ int main(void)
 
         CHECK(exit_status_from_wait(W_EXITCODE(42, 0)) == 42, "exit 42");
         CHECK(exit_status_from_wait(SIGKILL) == 137, "SIGKILL is 137");
+        /* rm_rf_at: a tree deeper than the fds a process may open (a container can make one
+         * in its upper dir) goes, with the fd limit lowered to 64 */
+        {
+                char top[] = "/tmp/ctr-test-rmrf.XXXXXX";
+                CHECK(mkdtemp(top) != NULL, "temp dir");
+                int dfd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                int cur = dup(dfd);
+                bool made = cur >= 0;
+                for (int k = 0; made && k < 1500; k++) {
+                        char f[16];
+                        snprintf(f, sizeof(f), "f%d", k);
+                        int x = openat(cur, f, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+                        close(x);
+                        made = mkdirat(cur, "d", 0700) == 0;
+                        int next = made ? openat(cur, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+                        close(cur);
+                        cur = next;
+                        made = made && cur >= 0;
+                }
+                close(cur);
+                for (int k = 0; made && k < 100; k++) {
+                        char sub[16];
+                        snprintf(sub, sizeof(sub), "w%d", k);
+                        made = mkdirat(dfd, sub, 0700) == 0;
+                }
+                CHECK(made, "a tree 1500 directories deep and 100 wide made");
+                struct rlimit old_lim, low = {64, 64};
+                getrlimit(RLIMIT_NOFILE, &old_lim);
+                setrlimit(RLIMIT_NOFILE, &low);
+                int r = rm_rf_at(AT_FDCWD, top);
+                setrlimit(RLIMIT_NOFILE, &old_lim);
+                CHECK(r == 0 && access(top, F_OK) < 0, "rm_rf_at removes it with 64 fds (%s)",
+                      strerror(r < 0 ? -r : 0));
+                close(dfd);
+        }
         return tap_done();
 }

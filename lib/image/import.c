@@ -22,7 +22,8 @@
 #include "log.h"
 #include "util.h"
 
-#define SMALL_BLOB_MAX (8u << 20) /* manifests, indexes, configs */
+#define SMALL_BLOB_MAX (8u << 20) /* index.json, configs (as the store reads them) */
+#define MANIFEST_MAX (4u << 20) /* manifests and indexes: the distribution spec's limit, the store's */
 #define MAX_STAGED 100000
 #define MAX_IMAGES 64
 #define DEFAULT_PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -420,8 +421,8 @@ static int source_open_blob(Import *imp, const char *digest, bool *ret_verified,
 }
 
 /* A small JSON blob (index, manifest, config), verified against digest and size. */
-static int source_read_blob(Import *imp, const char *digest, int64_t size, char **ret, size_t *ret_n,
-                            char **err)
+static int source_read_blob(Import *imp, const char *digest, int64_t size, size_t max, char **ret,
+                            size_t *ret_n, char **err)
 {
         bool verified;
         _cleanup_close_ int fd = -EBADF;
@@ -432,10 +433,12 @@ static int source_read_blob(Import *imp, const char *digest, int64_t size, char 
         if (size >= 0 && sz != (uint64_t)size)
                 return set_error(err, -EBADMSG, "%s: blob %s has %llu bytes, its descriptor says %lld",
                                  imp->path, digest, (unsigned long long)sz, (long long)size);
-        r = read_full_fd(fd, SMALL_BLOB_MAX, ret, ret_n);
+        r = read_full_fd(fd, max, ret, ret_n);
+        if (r == -EFBIG)
+                return set_error(err, r, "%s: blob %s: larger than %zu bytes, too large for a %s", imp->path,
+                                 digest, max, max == MANIFEST_MAX ? "manifest" : "config");
         if (r < 0)
-                return set_error(err, r, "%s: blob %s: %s", imp->path, digest,
-                                 r == -EFBIG ? "too large for a manifest or config" : strerror(-r));
+                return set_error(err, r, "%s: blob %s: %s", imp->path, digest, strerror(-r));
         char d[DIGEST_MAX];
         digest_buffer(*ret, *ret_n, d);
         if (!streq(d, digest)) {
@@ -710,8 +713,16 @@ typedef struct Tags {
         size_t n;
 } Tags;
 
-static int tags_add(Tags *t, const char *ref, const char *digest, uint64_t size)
+static int tags_add(Import *imp, Tags *t, const char *ref, const char *digest, uint64_t size, char **err)
 {
+        /* one name for two images of one archive: which one it means is anybody's guess */
+        for (size_t i = 0; ref && i < t->n; i++)
+                if (streq_ptr(t->v[i].ref, ref)) {
+                        if (streq(t->v[i].digest, digest))
+                                return 0;
+                        return set_error(err, -ENOTUNIQ, "%s: two different images are both named '%s'",
+                                         imp->path, ref);
+                }
         Tag *n = realloc(t->v, (t->n + 1) * sizeof(*n));
         if (!n)
                 return -ENOMEM;
@@ -802,7 +813,7 @@ static int import_manifest(Import *imp, const char *digest, int64_t size, char *
 {
         _cleanup_free_ char *data = NULL;
         size_t n;
-        int r = source_read_blob(imp, digest, size, &data, &n, err);
+        int r = source_read_blob(imp, digest, size, MANIFEST_MAX, &data, &n, err);
         if (r < 0)
                 return r;
         json_error_t jerr;
@@ -824,7 +835,8 @@ static int import_manifest(Import *imp, const char *digest, int64_t size, char *
         json_t *csz = json_object_get(config, "size");
         _cleanup_free_ char *cdata = NULL;
         size_t cn;
-        r = source_read_blob(imp, cd, json_is_integer(csz) ? json_integer_value(csz) : -1, &cdata, &cn, err);
+        r = source_read_blob(imp, cd, json_is_integer(csz) ? json_integer_value(csz) : -1, SMALL_BLOB_MAX,
+                             &cdata, &cn, err);
         if (r < 0)
                 return r;
         _cleanup_json_ json_t *cj = json_loadb(cdata, cn, 0, &jerr);
@@ -890,9 +902,9 @@ static int import_manifest(Import *imp, const char *digest, int64_t size, char *
         if (r < 0)
                 return r;
         if (!refs || !*refs)
-                return tags_add(tags, NULL, digest, n);
+                return tags_add(imp, tags, NULL, digest, n, err);
         for (char **p = refs; *p; p++)
-                if ((r = tags_add(tags, *p, digest, n)) < 0)
+                if ((r = tags_add(imp, tags, *p, digest, n, err)) < 0)
                         return r;
         return 0;
 }
@@ -1080,11 +1092,11 @@ static int import_docker(Import *imp, Tags *tags, char **err)
                         }
                 }
                 if (!refs) {
-                        if ((r = tags_add(tags, NULL, manifest_digest, msize)) < 0)
+                        if ((r = tags_add(imp, tags, NULL, manifest_digest, msize, err)) < 0)
                                 return r;
                 }
                 for (char **p = refs; p && *p; p++)
-                        if ((r = tags_add(tags, *p, manifest_digest, msize)) < 0)
+                        if ((r = tags_add(imp, tags, *p, manifest_digest, msize, err)) < 0)
                                 return r;
         }
         return 0;
@@ -1221,7 +1233,7 @@ static int import_rootfs(Import *imp, int fd, Tags *tags, char **err)
         _cleanup_free_ char *ref = NULL;
         if (imp->o->name && (r = ref_normalize(imp->o->name, &ref, err)) < 0)
                 return r;
-        return tags_add(tags, ref, manifest_digest, msize);
+        return tags_add(imp, tags, ref, manifest_digest, msize, err);
 }
 
 /* Under the store's exclusive lock: move what was staged into place, then name it. */

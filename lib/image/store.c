@@ -23,7 +23,7 @@
 #include "util.h"
 
 #define INDEX_MAX (16u << 20)
-#define MANIFEST_MAX (4u << 20)
+#define MANIFEST_MAX (4u << 20) /* the distribution spec's limit, as imports apply it */
 #define CONFIG_MAX (8u << 20)
 
 Image *image_free(Image *i)
@@ -873,14 +873,15 @@ static int list_dir(int dir_fd, const char *path, char ***ret)
 int store_gc(Store *s, GcStats *ret, char **err)
 {
         GcStats st = {};
-        _cleanup_strv_free_ char **keep_blobs = NULL, **keep_layers = NULL, **names = NULL;
-        _cleanup_json_ json_t *index = NULL;
+        _cleanup_strv_free_ char **keep_blobs = NULL, **keep_layers = NULL, **names = NULL,
+                                 **containers = NULL;
+        _cleanup_json_ json_t *index = NULL, *todo = NULL;
         int r = store_index_load(s, &index, err);
         if (r < 0)
                 return r;
 
         /* everything the index references, nested indexes included (skopeo may write them) */
-        json_t *todo = json_array();
+        todo = json_array();
         if (!todo)
                 return -ENOMEM;
         json_array_extend(todo, json_object_get(index, "manifests"));
@@ -890,14 +891,22 @@ int store_gc(Store *s, GcStats *ret, char **err)
                 if (!dg || !digest_valid(dg) || strv_contains(keep_blobs, dg))
                         continue;
                 if (strv_extend(&keep_blobs, dg) < 0)
-                        goto oom;
+                        return -ENOMEM;
                 const char *mt = json_string_value(json_object_get(d, "mediaType"));
                 if (!mt || (!strstr(mt, "manifest") && !strstr(mt, "index")))
                         continue;
                 _cleanup_free_ char *data = NULL;
                 size_t n;
-                if (store_read_blob(s, dg, MANIFEST_MAX, &data, &n, NULL) < 0)
+                /* what cannot be read cannot be followed: better keep everything than delete the
+                 * layers of an image still named */
+                r = store_read_blob(s, dg, MANIFEST_MAX, &data, &n, NULL);
+                if (r == -ENOENT)
                         continue;
+                if (r < 0)
+                        return set_error(
+                                err, r,
+                                "cannot read %s, which index.json references: %s; not collecting garbage",
+                                dg, strerror(-r));
                 _cleanup_json_ json_t *m = json_loadb(data, n, 0, NULL);
                 json_array_extend(todo, json_object_get(m, "manifests"));
                 json_t *c = json_object_get(m, "config");
@@ -905,7 +914,6 @@ int store_gc(Store *s, GcStats *ret, char **err)
                         json_array_append(todo, c);
                 json_array_extend(todo, json_object_get(m, "layers"));
         }
-        json_decref(todo);
         Image **images = NULL;
         size_t n_images = 0;
         r = store_list_images(s, &images, &n_images, err);
@@ -918,7 +926,6 @@ int store_gc(Store *s, GcStats *ret, char **err)
                 return r;
 
         /* layers containers still use */
-        _cleanup_strv_free_ char **containers = NULL;
         r = list_dir(s->dir_fd, "containers", &containers);
         if (r < 0)
                 return set_error(err, r, "%s/containers: %s", s->path, strerror(-r));
@@ -931,7 +938,7 @@ int store_gc(Store *s, GcStats *ret, char **err)
                         continue;
                 for (char *line = strtok(data, "\n"); line; line = strtok(NULL, "\n"))
                         if (strv_extend(&keep_layers, line) < 0)
-                                goto oom;
+                                return -ENOMEM;
         }
 
         r = list_dir(s->dir_fd, "blobs/sha256", &names);
@@ -970,8 +977,6 @@ int store_gc(Store *s, GcStats *ret, char **err)
         if (ret)
                 *ret = st;
         return 0;
-oom:
-        return -ENOMEM;
 }
 
 int store_remove_image(Store *s, const char *what, char ***ret_removed, char **err)

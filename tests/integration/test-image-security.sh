@@ -687,6 +687,24 @@ json.dump({"schemaVersion": 2, "manifests": [dict(desc, annotations={"org.openco
 out=$(timeout 30 "$CTRCTL" image import "$FX/nest" nest:1 2>&1)
 check "indexes nested 9 deep are refused" [ $? != 0 ]
 check_contains "saying so" "nested more than" "$out"
+# two different images under one name in one layout: refused, not one of them silently lost
+py '
+image(FX + "/dupname", "1", [tar_entries([("a", "file", "a")])], {"Cmd": ["true"]})
+image(FX + "/dupname", "1", [tar_entries([("b", "file", "b")])], {"Cmd": ["true"]})
+'
+out=$("$CTRCTL" image import "$FX/dupname" 2>&1)
+check "a layout naming two different images alike is refused" [ $? != 0 ]
+check_contains "saying so" "two different images are both named" "$out"
+# a manifest over the distribution spec's 4 MiB is refused at import (the store would not read it)
+py '
+image(FX + "/bigman", "1", [tar_entries([("a", "file", "a")])], {"Cmd": ["true"]},
+      edit_manifest=lambda m: m.setdefault("annotations", {}).update({"pad": "x" * (5 << 20)}))
+'
+out=$("$CTRCTL" image import "$FX/bigman" bigman:1 2>&1)
+check "a 5 MiB manifest is refused" [ $? != 0 ]
+check_contains "as too large for a manifest" "too large for a manifest" "$out"
+rm -rf "$FX/dupname" "$FX/bigman"
+
 # the outer archive of a docker save is bounded like a layer (a bomb there fills the disk too)
 python3 - "$FX/bomb-save.tar.gz" <<'PY'
 import gzip, io, json, sys, tarfile

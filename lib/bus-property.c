@@ -516,52 +516,9 @@ static uint32_t scale_from_permyriad(uint32_t p)
         return (uint32_t)(((uint64_t)p * UINT32_MAX + 5000) / 10000);
 }
 
-/* "0-3,5 7" -> bitmask bytes, bit n%8 of byte n/8 */
 static int parse_cpu_set(const char *s, uint8_t **ret, size_t *ret_n)
 {
-        _cleanup_free_ uint8_t *bits = NULL;
-        size_t n = 0;
-        const char *p = s;
-        for (;;) {
-                while (is_blank(*p) || *p == ',')
-                        p++;
-                if (!*p)
-                        break;
-                char *end;
-                if (!isdigit((unsigned char)*p))
-                        return -EINVAL;
-                errno = 0;
-                unsigned long a = strtoul(p, &end, 10), b = a;
-                if (errno > 0 || a >= CPU_SET_MAX)
-                        return -ERANGE;
-                p = end;
-                if (*p == '-') {
-                        p++;
-                        if (!isdigit((unsigned char)*p))
-                                return -EINVAL;
-                        b = strtoul(p, &end, 10);
-                        if (errno > 0 || b >= CPU_SET_MAX)
-                                return -ERANGE;
-                        if (b < a)
-                                return -EINVAL;
-                        p = end;
-                }
-                if (*p && !is_blank(*p) && *p != ',')
-                        return -EINVAL;
-                if (b / 8 + 1 > n) {
-                        uint8_t *nb = realloc(bits, b / 8 + 1);
-                        if (!nb)
-                                return -ENOMEM;
-                        memset(nb + n, 0, b / 8 + 1 - n);
-                        bits = nb;
-                        n = b / 8 + 1;
-                }
-                for (unsigned long c = a; c <= b; c++)
-                        bits[c / 8] |= (uint8_t)(1U << (c % 8));
-        }
-        *ret = TAKE_PTR(bits);
-        *ret_n = n;
-        return 0;
+        return cpu_set_parse(s, CPU_SET_MAX, ret, ret_n);
 }
 
 static bool bit_set(const uint8_t *bits, size_t n, size_t c)

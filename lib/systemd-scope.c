@@ -228,57 +228,12 @@ static int parse_max(const char *s, uint64_t *ret)
         return safe_atou64(s, ret);
 }
 
-/* "0-3,7" -> a bitmask as systemd's CPUSet goes over the bus: byte i bit j is CPU 8i+j */
-static int cpu_list_to_mask(const char *s, uint8_t **ret, size_t *ret_n)
-{
-        _cleanup_free_ uint8_t *mask = NULL;
-        size_t n = 0;
-        const char *p = s;
-        while (*p) {
-                char *end;
-                errno = 0;
-                unsigned long a = strtoul(p, &end, 10), b;
-                if (errno || end == p || !isdigit((unsigned char)*p))
-                        return -EINVAL;
-                b = a;
-                p = end;
-                if (*p == '-') {
-                        p++;
-                        if (!isdigit((unsigned char)*p))
-                                return -EINVAL;
-                        b = strtoul(p, &end, 10);
-                        if (errno || end == p)
-                                return -EINVAL;
-                        p = end;
-                }
-                if (b < a || b >= CPU_LIST_MAX)
-                        return -EINVAL;
-                if (b / 8 + 1 > n) {
-                        uint8_t *m = realloc(mask, b / 8 + 1);
-                        if (!m)
-                                return -ENOMEM;
-                        memset(m + n, 0, b / 8 + 1 - n);
-                        mask = m;
-                        n = b / 8 + 1;
-                }
-                for (unsigned long c = a; c <= b; c++)
-                        mask[c / 8] |= (uint8_t)(1U << (c % 8));
-                if (*p == ',')
-                        p++;
-                else if (*p)
-                        return -EINVAL;
-        }
-        *ret = TAKE_PTR(mask);
-        *ret_n = n;
-        return 0;
-}
-
 static int add_cpu_list(ScopeProperties *props, const char *name, const char *list)
 {
         _cleanup_free_ uint8_t *mask = NULL;
         size_t n;
         /* an empty or unreadable list is the cgroupfs driver's to write (or refuse) */
-        if (!list || !*list || cpu_list_to_mask(list, &mask, &n) < 0)
+        if (!list || !*list || cpu_set_parse(list, CPU_LIST_MAX, &mask, &n) < 0)
                 return 0;
         return add_text(props, name, 'c', list);
 }
@@ -791,7 +746,7 @@ static int append_property(sd_bus_message *m, const ScopeProperty *p)
         case 'c': {
                 _cleanup_free_ uint8_t *mask = NULL;
                 size_t n = 0;
-                if ((r = cpu_list_to_mask(p->text, &mask, &n)) < 0)
+                if ((r = cpu_set_parse(p->text, CPU_LIST_MAX, &mask, &n)) < 0)
                         return r;
                 if ((r = sym_sd_bus_message_open_container(m, 'r', "sv")) < 0 ||
                     (r = sym_sd_bus_message_append(m, "s", p->name)) < 0 ||

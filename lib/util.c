@@ -624,3 +624,50 @@ int set_error(char **err, int r, const char *fmt, ...)
         }
         return r < 0 ? r : -EIO;
 }
+
+int cpu_set_parse(const char *s, unsigned long max, uint8_t **ret, size_t *ret_n)
+{
+        _cleanup_free_ uint8_t *bits = NULL;
+        size_t n = 0;
+        const char *p = s;
+        for (;;) {
+                while ((*p == ' ' || *p == '\t') || *p == ',')
+                        p++;
+                if (!*p)
+                        break;
+                char *end;
+                if (!isdigit((unsigned char)*p))
+                        return -EINVAL;
+                errno = 0;
+                unsigned long a = strtoul(p, &end, 10), b = a;
+                if (errno > 0 || a >= max)
+                        return -ERANGE;
+                p = end;
+                if (*p == '-') {
+                        p++;
+                        if (!isdigit((unsigned char)*p))
+                                return -EINVAL;
+                        b = strtoul(p, &end, 10);
+                        if (errno > 0 || b >= max)
+                                return -ERANGE;
+                        if (b < a)
+                                return -EINVAL;
+                        p = end;
+                }
+                if (*p && !(*p == ' ' || *p == '\t') && *p != ',')
+                        return -EINVAL;
+                if (b / 8 + 1 > n) {
+                        uint8_t *nb = realloc(bits, b / 8 + 1);
+                        if (!nb)
+                                return -ENOMEM;
+                        memset(nb + n, 0, b / 8 + 1 - n);
+                        bits = nb;
+                        n = b / 8 + 1;
+                }
+                for (unsigned long c = a; c <= b; c++)
+                        bits[c / 8] |= (uint8_t)(1U << (c % 8));
+        }
+        *ret = TAKE_PTR(bits);
+        *ret_n = n;
+        return 0;
+}

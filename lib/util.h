@@ -56,6 +56,11 @@ int exit_status_from_wait(int status);
 int close_fds_from(int start, const int *except, size_t n_except);
 int write_pid_file(const char *path, pid_t pid);
 
+/* CPU and memory node lists, "0-3,5 7" (the kernel's syntax, blanks as systemd allows) -> a
+ * bitmask, bit n%8 of byte n/8, as systemd's CPUSet goes over the bus; numbers up to max - 1
+ * (-ERANGE beyond), -EINVAL on syntax. */
+int cpu_set_parse(const char *s, unsigned long max, uint8_t **ret, size_t *ret_n);
+
 /* Paths */
 bool path_is_safe_absolute(const char *p); /* absolute, no ".." component */
 char *path_clean(const char *p);

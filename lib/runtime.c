@@ -513,6 +513,15 @@ int runtime_update(const char *root, const char *id, json_t *resources, char **e
         r = cgroup_resources_parse(resources, "resources", &res, err);
         if (r < 0)
                 goto out;
+        /* The device rules stay those of create, as runc keeps them: containerd hands update
+         * the container's whole linux.resources, whose devices lack the defaults create adds
+         * (/dev/null, /dev/urandom, ...), so applying them would take those away. */
+        if (res->has_devices) {
+                free(res->devices);
+                res->devices = NULL;
+                res->n_devices = 0;
+                res->has_devices = false;
+        }
         r = open_cgroup(&l, &cg);
         if (r >= 0 && l.state->systemd_unit) {
                 r = update_scope(l.state->systemd_unit, cg, res, err);

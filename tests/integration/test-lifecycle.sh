@@ -29,6 +29,12 @@ check_eq "update --memory 100M (runc's size syntax) sets the memory limit" 10485
 check_eq "update --pids-limit sets pids.max" 33 "$(cat /sys/fs/cgroup/pids$pid_cg/pids.max)"
 out=$(oci update --memory 12Q life 2>&1)
 check "a bad size is refused" [ $? != 0 ]
+# containerd's update: the whole linux.resources, its devices without create's defaults
+printf '%s' '{"devices":[{"allow":false,"access":"rwm"}],"memory":{"limit":134217728}}' | oci update --resources - life
+dev_cg=$(awk -F: '$2=="devices"{print $3}' /proc/$pid/cgroup)
+check_eq "update --resources with devices sets the memory limit" 134217728 "$(cat /sys/fs/cgroup/memory$mem/memory.limit_in_bytes)"
+check_contains "and keeps create's device rules (/dev/urandom, 1:9)" "c 1:9 rwm" "$(cat /sys/fs/cgroup/devices$dev_cg/devices.list)"
+check_eq "so the payload can still read /dev/urandom" 4 "$(oci exec life sh -c 'head -c 4 /dev/urandom | wc -c' 2>&1)"
 check "pause" oci pause life
 check_match "state is paused" '"status": "paused"' "$(oci state life)"
 check "resume" oci resume life

@@ -54,7 +54,9 @@
 # in the boot's own cgroups), removes the cgroups, the base dir and SD_REAP_EXTRA.
 # sd_shutdown stops it as its last step.
 
-SD_CTRLS="name=systemd memory pids cpu cpuacct blkio devices freezer"
+# every v1 hierarchy of this machine is re-rooted, cpuset too: one left out would be the host's
+# own, where the booted systemd and the runtimes under test would make their groups
+SD_CTRLS="name=systemd memory pids cpu cpuacct blkio devices freezer cpuset"
 SD_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 SD_BOOT_TIMEOUT=${SD_BOOT_TIMEOUT:-15}
 SD_MASK=${SD_MASK:-}
@@ -369,6 +371,11 @@ sd_boot() {
         SD_BASE=$base
 
         for d in "${_SD_CG[@]}"; do mkdir "$d" || return 1; done
+        # a new cpuset group has no CPUs and no memory nodes until given its parent's
+        if [ -n "${_SD_CG[cpuset]:-}" ]; then
+                cat "${_SD_CG[cpuset]%/*}/cpuset.cpus" >"${_SD_CG[cpuset]}/cpuset.cpus" &&
+                        cat "${_SD_CG[cpuset]%/*}/cpuset.mems" >"${_SD_CG[cpuset]}/cpuset.mems" || return 1
+        fi
 
         _sd_write_inner "$target" "$SD_DEFAULT_MASK $SD_MASK" "$SD_KEEP_GENERATORS"
         mkfifo "$SD_BASE/ctl"

@@ -602,7 +602,8 @@ static int verb_run(int argc, char **argv)
                 if (a.detach)
                         log_warning("systemd is not running: -d needs it; running in the foreground");
                 if (props)
-                        log_info("systemd is not running (no /run/systemd/system): limits are written to cgroupfs");
+                        log_info("systemd is not running (no /run/systemd/system): limits are written to "
+                                 "cgroupfs");
                 r = run_foreground(&a, d, res);
                 unlink(defpath);
                 return r;

@@ -787,9 +787,10 @@ static int cleanup_container(const char *root, const char *id, ContainerState *s
 
         if (s && state_pid_alive(s))
                 (void)kill(s->pid, SIGKILL);
-        if (s && s->cgroup && cgroup_from_json(s->cgroup, &cg) >= 0)
+        int scope = s ? container_scope_check(s) : SCOPE_OURS;
+        if (s && scope != SCOPE_TAKEN && s->cgroup && cgroup_from_json(s->cgroup, &cg) >= 0)
                 (void)cgroup_kill_all(cg, SIGKILL);
-        if (s && s->systemd_unit) {
+        if (s && scope == SCOPE_OURS && s->systemd_unit) {
                 _cleanup_(scope_bus_closep) ScopeBus *bus = NULL;
                 if (scope_bus_open(&bus, NULL) >= 0)
                         (void)scope_stop(bus, s->systemd_unit, SCOPE_JOB_TIMEOUT_USEC, NULL);
@@ -843,6 +844,23 @@ static void container_done(Container *c)
                 safe_close(c->ns_fds[i]);
 }
 
+int container_scope_check(const ContainerState *s)
+{
+        if (!s->systemd_unit || !s->systemd_scope_ino || !s->cgroup)
+                return SCOPE_OURS;
+        Cgroup *cg = NULL;
+        if (cgroup_from_json(s->cgroup, &cg) < 0)
+                return SCOPE_OURS;
+        const char *dir = cgroup_get_dir(cg, NULL);
+        struct stat st;
+        int r = !dir                                          ? SCOPE_OURS
+                : stat(dir, &st) < 0                          ? SCOPE_GONE
+                : (uint64_t)st.st_ino == s->systemd_scope_ino ? SCOPE_OURS
+                                                              : SCOPE_TAKEN;
+        cgroup_free(cg);
+        return r;
+}
+
 /* --systemd-cgroup, with the child cloned and waiting for SYNC_GO: systemd makes the scope and
  * moves the child in; then, as runc does, the scope's path in the v1 hierarchies systemd does not
  * manage (freezer, cpuset, net_cls, ...) is made and joined, and every resource is written
@@ -864,6 +882,9 @@ static int enter_systemd_scope(Container *c, ContainerState *st, ScopeBus *bus, 
                 return r;
         /* Recorded before any directory is made, so that a cleanup after a crash finds them. */
         st->systemd_unit = scope->unit;
+        struct stat sst;
+        const char *primary = cgroup_get_dir(c->cgroup, NULL);
+        st->systemd_scope_ino = primary && stat(primary, &sst) == 0 ? (uint64_t)sst.st_ino : 0;
         for (int pass = 0; pass < 2; pass++) {
                 if (st->cgroup)
                         json_decref(st->cgroup);

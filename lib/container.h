@@ -84,3 +84,11 @@ typedef struct FinalExec {
         char *listener_msg; /* the container process state to send with the notify fd */
 } FinalExec;
 _noreturn_ void finalize_and_exec(const FinalExec *f);
+
+/* --systemd-cgroup: is the scope the state names still the one made for this container? systemd
+ * removes an empty scope (SCOPE_GONE: what ctr-oci made beside it is still its own to remove), and
+ * a later container or unit may take its name and cgroup path (SCOPE_TAKEN: delete, kill --all and
+ * cleanups must leave that one alone). SCOPE_OURS also when there is nothing to tell. */
+enum { SCOPE_OURS, SCOPE_GONE, SCOPE_TAKEN };
+struct ContainerState;
+int container_scope_check(const struct ContainerState *s);

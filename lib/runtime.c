@@ -71,6 +71,8 @@ static int open_cgroup(const Loaded *l, Cgroup **ret)
 {
         if (!l->state->cgroup)
                 return -ENOENT;
+        if (container_scope_check(l->state) == SCOPE_TAKEN)
+                return -ESTALE; /* its scope went with its processes; the path is another's now */
         return cgroup_from_json(l->state->cgroup, ret);
 }
 
@@ -284,7 +286,7 @@ int container_delete(const char *root, const char *id, bool force, char **err)
                         (void)wait_gone(l.state->pid, l.state->start_time, 5000);
                 }
         }
-        if (l.state->systemd_unit) {
+        if (l.state->systemd_unit && container_scope_check(l.state) == SCOPE_OURS) {
                 _cleanup_free_ char *serr = NULL;
                 r = stop_scope(l.state->systemd_unit, &serr);
                 if (r < 0 && !force) {

@@ -92,6 +92,8 @@ int state_save(int dirfd, const ContainerState *s)
                 json_object_set_new(j, "invocation", json_string(s->invocation));
         if (s->systemd_unit)
                 json_object_set_new(j, "systemd_unit", json_string(s->systemd_unit));
+        if (s->systemd_scope_ino)
+                json_object_set_new(j, "systemd_scope_ino", json_integer((json_int_t)s->systemd_scope_ino));
         if (s->creating && s->creator > 0) {
                 json_object_set_new(j, "creator", json_integer(s->creator));
                 json_object_set_new(j, "creator_start_time",
@@ -145,6 +147,7 @@ int state_load(int dirfd, ContainerState **ret)
             !(s->systemd_unit = strdup(json_string_value(json_object_get(j, "systemd_unit")))))
                 return -ENOMEM;
         s->creator_start_time = (uint64_t)json_integer_value(json_object_get(j, "creator_start_time"));
+        s->systemd_scope_ino = (uint64_t)json_integer_value(json_object_get(j, "systemd_scope_ino"));
         s->annotations = json_incref(json_object_get(j, "annotations"));
         s->cgroup = json_incref(json_object_get(j, "cgroup"));
         if (!s->id || !s->bundle)

@@ -32,6 +32,9 @@ typedef struct ContainerState {
         /* --systemd-cgroup: the transient scope systemd made for the container (its cgroup), which
          * delete stops; NULL with the cgroupfs driver */
         char *systemd_unit;
+        /* the inode of the scope's directory in the primary hierarchy: systemd removes an empty
+         * scope, and another container or unit may take its name and path afterwards */
+        uint64_t systemd_scope_ino;
         bool creating; /* create has not finished */
         char *invocation; /* systemd's INVOCATION_ID of the unit that made it, if any */
         pid_t creator; /* the runtime process doing the create, and its start time */

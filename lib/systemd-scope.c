@@ -296,33 +296,49 @@ static int devices_evaluate(const CgroupResources *r, bool *ret_default_allow, D
         return 0;
 }
 
-/* The group name /proc/devices gives a major ("pts" for char 136), or NULL. */
+/* The group name /proc/devices gives a major ("pts" for char 136), or NULL. systemd turns
+ * "char-NAME" into a rule for every major of that name (it matches them with fnmatch), so a name
+ * is given only when no other major has it and it has no glob character: "block-sd" would open
+ * every sd major, not just the one asked for. No name: the rule is left out, stricter. */
+static bool device_name_plain(const char *name)
+{
+        return !strpbrk(name, "/,\\*?[");
+}
+
 static char *device_group(const char *proc_devices, char type, int64_t major)
 {
         const char *section = type == 'c' ? "Character devices:" : "Block devices:";
-        bool in = false;
-        for (const char *line = proc_devices; line && *line;) {
-                const char *nl = strchr(line, '\n');
-                size_t len = nl ? (size_t)(nl - line) : strlen(line);
-                _cleanup_free_ char *l = strndup(line, len);
-                line = nl ? nl + 1 : NULL;
-                if (!l)
-                        return NULL;
-                if (!isspace((unsigned char)l[0]) && !isdigit((unsigned char)l[0])) {
-                        in = streq(l, section);
-                        continue;
-                }
-                unsigned m;
-                char name[128];
-                if (!in || sscanf(l, "%u %127s", &m, name) != 2 || (int64_t)m != major)
-                        continue;
-                /* systemd takes "char-NAME" only for a plain name */
-                for (const char *p = name; *p; p++)
-                        if (*p == '/' || *p == ',' || *p == '\\')
+        _cleanup_free_ char *found = NULL;
+        for (int pass = 0; pass < 2; pass++) {
+                bool in = false;
+                for (const char *line = proc_devices; line && *line;) {
+                        const char *nl = strchr(line, '\n');
+                        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+                        _cleanup_free_ char *l = strndup(line, len);
+                        line = nl ? nl + 1 : NULL;
+                        if (!l)
                                 return NULL;
-                return strdup(name);
+                        if (!isspace((unsigned char)l[0]) && !isdigit((unsigned char)l[0])) {
+                                in = streq(l, section);
+                                continue;
+                        }
+                        unsigned m;
+                        char name[128];
+                        if (!in || sscanf(l, "%u %127s", &m, name) != 2)
+                                continue;
+                        if (pass == 0 && (int64_t)m == major && !found && device_name_plain(name)) {
+                                found = strdup(name);
+                                if (!found)
+                                        return NULL;
+                        }
+                        /* the second pass: the same name on another major makes it ambiguous */
+                        if (pass == 1 && (int64_t)m != major && streq(name, found))
+                                return NULL;
+                }
+                if (!found)
+                        return NULL;
         }
-        return NULL;
+        return TAKE_PTR(found);
 }
 
 static int add_devices(ScopeProperties *props, const CgroupResources *r, const ScopeTranslation *t)

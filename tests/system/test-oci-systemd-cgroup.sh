@@ -74,6 +74,8 @@ make_bundle c9 broken.slice:ctr-test:c9
 make_bundle c10 machine.slice:ctr-test:c10 'c["hooks"] = {"prestart": [{"path": "/bin/sh",
         "args": ["sh", "-c", "echo $PPID $$ >/run/c10.pids; exec sleep 60"]}]}'
 make_bundle c10b machine.slice:ctr-test:c10
+make_bundle r1 machine.slice:ctr-test:reuse 'c["process"]["args"] = ["true"]'
+make_bundle r2 machine.slice:ctr-test:reuse
 # a new user namespace: its init cannot write the host's cgroupfs, the runtime moves it. (In the
 # booted systemd's namespaces the kernel refuses a new procfs or sysfs to a user namespace: the
 # container binds the /proc it can see, without a pid namespace, and has no /sys.)
@@ -276,6 +278,21 @@ check_eq "is in its scope (memory)" /machine.slice/ctr-test-c11.scope "$(cg_of "
 check_eq "and in freezer" /machine.slice/ctr-test-c11.scope "$(cg_of "$pid" freezer)"
 oci delete --force c11
 check "and goes with delete" wait_gone ctr-test-c11.scope
+# a stopped container's scope went with its processes: a later container may take the same name
+# and path, and delete or kill --all of the old one must not touch it
+quiet oci run -d --bundle "$T/r1" r1
+for _ in $(seq 50); do [ "$(state_of r1)" = stopped ] && break; sleep 0.1; done
+check_eq "r1 (true) has stopped" stopped "$(state_of r1)"
+wait_gone ctr-test-reuse.scope
+check "r2 takes the same scope name" quiet oci run -d --bundle "$T/r2" r2
+check "and runs" [ "$(state_of r2)" = running ]
+oci kill --all r1 KILL >/dev/null 2>&1
+check "kill --all of the stopped r1 leaves r2, whose scope has r1's old name" [ "$(state_of r2)" = running ]
+check "delete of r1 succeeds" quiet oci delete r1
+check "and leaves r2 running" [ "$(state_of r2)" = running ]
+check_eq "with its scope active" active "$(sd systemctl is-active ctr-test-reuse.scope)"
+oci delete --force r2
+check "r2's delete stops its scope" wait_gone ctr-test-reuse.scope
 out=$(oci run --bundle "$T/c8" c8 2>&1)
 check_eq "run in the foreground returns the payload's status" 3 $?
 check_contains "the payload ran in its scope" "memory:/machine.slice/ctr-test-c8.scope" "$out"

@@ -16,9 +16,14 @@ static const char proc_devices[] = "Character devices:\n"
                                    "136 pts\n"
                                    "180 usb\n"
                                    "\n"
+                                   "188 ttyUSB\n"
+                                   "189 ttyUSB\n"
+                                   "190 odd*name\n"
+                                   "\n"
                                    "Block devices:\n"
                                    "  7 loop\n"
-                                   "  8 sd\n";
+                                   "  8 sd\n"
+                                   " 65 sd\n";
 
 /* "SLICE|SLICE-PATH|UNIT", or "error: MESSAGE" */
 static char *parse(const char *path, const char *id)
@@ -227,6 +232,16 @@ static void test_v2(void)
 
 static void test_devices(void)
 {
+        /* systemd expands char-NAME/block-NAME to every major of that name (fnmatch): a name
+         * shared by several majors, or with a glob character, is not given, so no rule opens
+         * more than the major asked for */
+        CHECK(translates("{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},"
+                         "{\"allow\":true,\"type\":\"b\",\"major\":8,\"access\":\"rwm\"},"
+                         "{\"allow\":true,\"type\":\"c\",\"major\":188,\"access\":\"rwm\"},"
+                         "{\"allow\":true,\"type\":\"c\",\"major\":190,\"access\":\"rwm\"},"
+                         "{\"allow\":true,\"type\":\"b\",\"major\":7,\"access\":\"r\"}]}",
+                         CGROUP_LAYOUT_HYBRID, 252, "DevicePolicy=strict | DeviceAllow=block-loop r"),
+              "a major whose name another major shares (sd, ttyUSB) or with a glob (odd*name) is left out");
         CHECK(translates("{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},"
                          "{\"allow\":true,\"type\":\"c\",\"major\":1,\"minor\":3,\"access\":\"rwm\"},"
                          "{\"allow\":true,\"type\":\"c\",\"major\":136,\"access\":\"rwm\"},"

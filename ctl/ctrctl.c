@@ -273,7 +273,7 @@ static int run_foreground(const RunArgs *a, Definition *d, json_t *resources)
         if (resources) {
                 json_object_set(json_object_get(d->config, "linux"), "resources", resources);
                 char cg[300];
-                snprintf(cg, sizeof(cg), "ctrctl/%s", a->name);
+                snprintf(cg, sizeof(cg), "ctrctl-%s", a->name);
                 json_object_set_new(json_object_get(d->config, "linux"), "cgroupsPath", json_string(cg));
         }
         /* an owner mark, so that the cleanup of a ctr@NAME unit that failed to start (it finds
@@ -375,7 +375,7 @@ static int run_host(const char *name, const char *slice, char **props, char **cm
             (r = cgroup_resources_parse(res, "resources", &cr, &err)) < 0)
                 goto fail;
         char path[300];
-        snprintf(path, sizeof(path), "ctrctl/%s", name);
+        snprintf(path, sizeof(path), "ctrctl-%s", name);
         if ((r = cgroup_new(path, name, &cg)) < 0 || (r = cgroup_create(cg)) < 0 ||
             (r = cgroup_apply(cg, cr)) < 0) {
                 set_error(&err, r, "%s: %s", cgroup_last_error_path(), strerror(-r));

@@ -18,7 +18,7 @@ check "its state is gone" [ ! -e "/run/ctrctl/ctr@$name" ]
 gone_cg=yes
 for c in memory pids cpu; do
         rel=$(awk -F: -v c=$c '{n=split($2,a,","); for(i=1;i<=n;i++) if(a[i]==c) print $3}' /proc/self/cgroup)
-        [ -e "/sys/fs/cgroup/$c$rel/ctrctl/$name" ] && gone_cg=no
+        [ -e "/sys/fs/cgroup/$c$rel/ctrctl-$name" ] && gone_cg=no
 done
 check_eq "its cgroups are gone" yes "$gone_cg"
 out=$("$CTRCTL" run --name "$name" -p MemoryMax=32M "$BASE_ROOTFS" sh -c 'exec dd if=/dev/zero of=/dev/null bs=100M count=1' 2>&1)
@@ -28,7 +28,7 @@ out=$("$CTRCTL" run --host --name "h$name" -p MemoryMax=48M sh -c 'rel=$(grep me
 check_eq "run --host: a host command under limits (cgexec), its status back" 6 $?
 check_contains "with the limit in force" 50331648 "$out"
 rel=$(awk -F: '$2=="memory"{print $3}' /proc/self/cgroup)
-check "and its cgroup removed afterwards" [ ! -e "/sys/fs/cgroup/memory$rel/ctrctl/h$name" ]
+check "and its cgroup removed afterwards" [ ! -e "/sys/fs/cgroup/memory$rel/ctrctl-h$name" ]
 mkdir -p /run/ctr
 echo '# another container' >"/run/ctr/$name.ctr"
 out=$("$CTRCTL" run --name "$name" "$BASE_ROOTFS" true 2>&1)

@@ -215,7 +215,7 @@ echo "# (e) done at $(cut -d' ' -f1 /proc/uptime)s"
 
 # --- (f) ctrctl where systemd is not the init system: the cgroupfs fallback on v2. /run/systemd
 # hidden in a mount namespace of its own, from a leaf of a delegated scope (as in (e)), so that
-# the relative cgroupsPath ctrctl/NAME lands in the scope.
+# the relative cgroupsPath ctrctl-NAME lands in the scope.
 fallback() { # fallback NAME ARGS...: ctrctl run --name NAME ARGS without systemd in sight
         local name=$1
         shift
@@ -232,11 +232,11 @@ check_contains "MemoryMax=64M is the payload's memory.max" 67108864 "$out"
 check_contains "TasksMax=12 is its pids.max" $'\n12' "$out"
 check_contains "CPUQuota=25% is its cpu.max" "25000 100000" "$out"
 echo "$out" | sed 's/^/#   fallback: /'
-check_eq "its group is removed" "" "$(find $CG -type d -path '*/ctrctl/fb' 2>/dev/null)"
+check_eq "its group is removed" "" "$(find $CG -type d -path '*/ctrctl-fb' 2>/dev/null)"
 out=$(fallback fboom -p MemoryMax=32M "$R" sh -c 'exec dd if=/dev/zero of=/dev/null bs=100M count=1' 2>&1)
 check_eq "without systemd, over MemoryMax=32M the payload is killed" 137 "$?"
 check_contains "and ctrctl reports the OOM kill (the group's memory.events)" "killed by the OOM killer" "$out"
-check_eq "and removes its group" "" "$(find $CG -type d -path '*/ctrctl/fboom' 2>/dev/null)"
+check_eq "and removes its group" "" "$(find $CG -type d -path '*/ctrctl-fboom' 2>/dev/null)"
 
 # --- (g) ctr-oci --systemd-cgroup on a unified hierarchy: a scope per container, as containerd's
 # SystemdCgroup = true asks, with linux.resources as properties and in the scope's own files

@@ -58,76 +58,10 @@ layer_dirs() {
 for l in json.load(sys.stdin)["layers"]: print(l["chainID"].split(":")[1][:16])'
 }
 
-cat >"$T/ocilib.py" <<'PY'
-import gzip, hashlib, io, json, os, tarfile
-
-def blob(L, data):
-    os.makedirs(L + "/blobs/sha256", exist_ok=True)
-    h = hashlib.sha256(data).hexdigest()
-    with open(L + "/blobs/sha256/" + h, "wb") as f:
-        f.write(data)
-    return "sha256:" + h, len(data)
-
-def tar_entries(entries):
-    """(name, kind[, arg[, mode]]): file (arg: content), dir, symlink (arg: target)."""
-    b = io.BytesIO()
-    with tarfile.open(fileobj=b, mode="w", format=tarfile.GNU_FORMAT) as t:
-        for e in entries:
-            name, kind = e[0], e[1]
-            arg = e[2] if len(e) > 2 else None
-            mode = e[3] if len(e) > 3 else None
-            ti = tarfile.TarInfo(name)
-            ti.mtime = 1700000000
-            if kind == "file":
-                data = arg.encode() if isinstance(arg, str) else (arg or b"")
-                ti.size, ti.mode = len(data), 0o644 if mode is None else mode
-                t.addfile(ti, io.BytesIO(data))
-                continue
-            if kind == "dir":
-                ti.type, ti.mode = tarfile.DIRTYPE, 0o755 if mode is None else mode
-            elif kind == "symlink":
-                ti.type, ti.linkname, ti.mode = tarfile.SYMTYPE, arg, 0o777
-            t.addfile(ti)
-    return b.getvalue()
-
-def tar_dir(path, extra=()):
-    b = io.BytesIO()
-    with tarfile.open(fileobj=b, mode="w", format=tarfile.PAX_FORMAT) as t:
-        t.add(path, arcname=".")
-        for name, data in extra:
-            ti = tarfile.TarInfo(name)
-            ti.size, ti.mode, ti.mtime = len(data), 0o644, 1700000000
-            t.addfile(ti, io.BytesIO(data))
-    return b.getvalue()
-
-def image(L, ref, layers, config=None):
-    """layers: uncompressed tars, lowest first, stored gzip-compressed."""
-    os.makedirs(L, exist_ok=True)
-    with open(L + "/oci-layout", "w") as f:
-        json.dump({"imageLayoutVersion": "1.0.0"}, f)
-    descs, diff_ids = [], []
-    for tar in layers:
-        diff_ids.append("sha256:" + hashlib.sha256(tar).hexdigest())
-        d, n = blob(L, gzip.compress(tar, compresslevel=1, mtime=0))
-        descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": d, "size": n})
-    cfg = {"architecture": "amd64", "os": "linux", "config": config or {},
-           "rootfs": {"type": "layers", "diff_ids": diff_ids}}
-    cd, cn = blob(L, json.dumps(cfg).encode())
-    m = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-         "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cn},
-         "layers": descs}
-    md, mn = blob(L, json.dumps(m).encode())
-    p = L + "/index.json"
-    idx = json.load(open(p)) if os.path.exists(p) else {"schemaVersion": 2, "manifests": []}
-    idx["manifests"].append({"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": mn,
-                             "annotations": {"org.opencontainers.image.ref.name": ref}})
-    with open(p, "w") as f:
-        json.dump(idx, f)
-PY
 py() {
         local code=$1; shift
         python3 - "$@" <<PY
-import sys; sys.path.insert(0, "$T")
+import sys; sys.dont_write_bytecode = True; sys.path.insert(0, "$SRCDIR/tests/integration")
 from ocilib import *
 T, FX, BASE, PID = "$T", "$FX", "$BASE_ROOTFS", "$$"
 $code

@@ -450,12 +450,13 @@ static int source_read_blob(Import *imp, const char *digest, int64_t size, size_
         return 0;
 }
 
-static const char *media_type_for(const char *compression, bool docker)
+/* The OCI media type of a layer in this compression; NULL for those OCI has none for. */
+static const char *media_type_for(const char *compression)
 {
         if (!compression)
-                return docker ? MEDIA_TYPE_DOCKER_LAYER : MEDIA_TYPE_OCI_LAYER;
+                return MEDIA_TYPE_OCI_LAYER;
         if (streq(compression, "gzip"))
-                return docker ? MEDIA_TYPE_DOCKER_LAYER_GZIP : MEDIA_TYPE_OCI_LAYER_GZIP;
+                return MEDIA_TYPE_OCI_LAYER_GZIP;
         if (streq(compression, "zstd"))
                 return MEDIA_TYPE_OCI_LAYER_ZSTD;
         return NULL;
@@ -545,8 +546,7 @@ static int copy_verified(Import *imp, int fd, const char *dst, const char *diges
  * advanced to this layer's chain ID. verified: fd is a staged file whose digest was checked while
  * staging; else it is hashed while it is read. */
 static int import_layer(Import *imp, int index, int fd, bool verified, const char *digest,
-                        const char *media_type, const char *expect_diff_id,
-                        char parent_chain[static DIGEST_MAX], char **err)
+                        const char *expect_diff_id, char parent_chain[static DIGEST_MAX], char **err)
 {
         char chain[DIGEST_MAX];
         chain_id_next(*parent_chain ? parent_chain : NULL, expect_diff_id, chain);
@@ -598,8 +598,7 @@ static int import_layer(Import *imp, int index, int fd, bool verified, const cha
 
         LayerResult lr = {};
         _cleanup_free_ char *lerr = NULL;
-        if (imp->o->verbose)
-                fprintf(stderr, "Unpacking layer %d %s\n", index + 1, digest);
+        log_debug("unpacking layer %d, %s", index + 1, digest);
         int r = layer_unpack(fd, diff_fd, tee, &imp->o->limits, &lr, &lerr);
         if (r < 0)
                 return set_error(err, r, "%s: layer %d (%s): %s", imp->path, index + 1, digest,
@@ -614,7 +613,6 @@ static int import_layer(Import *imp, int index, int fd, bool verified, const cha
                         "%s: layer %d (%s): its uncompressed content hashes to %s, the image config's "
                         "rootfs.diff_ids says %s",
                         imp->path, index + 1, digest, lr.diff_id, expect_diff_id);
-        (void)media_type;
 
         char chainp[40];
         snprintf(chainp, sizeof(chainp), "%s/chain", ldir);
@@ -630,15 +628,6 @@ static int import_layer(Import *imp, int index, int fd, bool verified, const cha
         /* a staged blob is committed by the caller through its Staged file */
         snprintf(parent_chain, DIGEST_MAX, "%s", chain);
         return r;
-}
-
-static int add_ref(Import *imp, const char *ref, const char *manifest_digest)
-{
-        int r = strv_extend(&imp->res->refs, ref);
-        if (r < 0)
-                return r;
-        (void)manifest_digest;
-        return 0;
 }
 
 static void now_rfc3339(char buf[static 32])
@@ -890,7 +879,7 @@ static int import_manifest(Import *imp, const char *digest, int64_t size, char *
                         return set_error(err, -EBADMSG,
                                          "%s: layer %s has %llu bytes, its descriptor says %lld", imp->path,
                                          ld, (unsigned long long)bsz, (long long)json_integer_value(lsz));
-                r = import_layer(imp, i, fd, verified, ld, lmt, di, chain, err);
+                r = import_layer(imp, i, fd, verified, ld, di, chain, err);
                 if (r < 0)
                         return r;
                 if (verified && (r = commit_staged_blob(imp, ld)) < 0)
@@ -1044,7 +1033,7 @@ static int import_docker(Import *imp, Tags *tags, char **err)
                         _cleanup_close_ int fd = openat(imp->tmp_fd, ls->file, O_RDONLY | O_CLOEXEC);
                         if (fd < 0)
                                 return -errno;
-                        r = import_layer(imp, k, fd, true, ls->digest, NULL, di, chain, err);
+                        r = import_layer(imp, k, fd, true, ls->digest, di, chain, err);
                         if (r < 0)
                                 return r;
                         if (!store_has_blob(imp->s, ls->digest) && !commit_has(imp, ls->digest, false) &&
@@ -1174,7 +1163,7 @@ static int import_rootfs(Import *imp, int fd, Tags *tags, char **err)
         char digest[DIGEST_MAX];
         uint64_t size = lr.size;
         snprintf(digest, sizeof(digest), "%s", lr.digest);
-        const char *mt = media_type_for(lr.compression, false);
+        const char *mt = media_type_for(lr.compression);
         if (!mt) {
                 /* xz, bzip2: keep the plain tar (its digest is the diff ID) */
                 char plain[24];
@@ -1277,7 +1266,7 @@ static int commit(Import *imp, Tags *tags, char **err)
                 if (r >= 0)
                         r = strv_extend(&imp->res->manifest_digests, t->digest);
                 if (r >= 0 && t->ref)
-                        r = add_ref(imp, t->ref, t->digest);
+                        r = strv_extend(&imp->res->refs, t->ref);
         }
         if (r >= 0)
                 r = store_index_save(imp->s, index, err);

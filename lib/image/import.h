@@ -28,7 +28,6 @@ typedef struct ImportOptions {
         const char *name; /* NAME[:TAG] for the imported image, or NULL: the archive's own names */
         ImportKind kind;
         LayerLimits limits;
-        bool verbose; /* progress to stderr */
 } ImportOptions;
 
 typedef struct ImportResult {

@@ -150,10 +150,7 @@ int store_lock(Store *s, int mode)
 {
         if (s->lock_fd < 0)
                 return mode == LOCK_EX ? -EROFS : 0; /* a store we cannot write: readers need no lock */
-        if (flock(s->lock_fd, mode) < 0)
-                return -errno;
-        s->lock_mode = mode == LOCK_UN ? 0 : mode;
-        return 0;
+        return flock(s->lock_fd, mode) < 0 ? -errno : 0;
 }
 
 int store_lock_gc(Store *s, int mode)

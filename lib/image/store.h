@@ -47,7 +47,6 @@ typedef struct Store {
         char *path;
         int dir_fd;
         int lock_fd;
-        int lock_mode; /* 0, LOCK_SH or LOCK_EX held */
         int gc_lock_fd;
 } Store;
 
